@@ -1,0 +1,256 @@
+"""The national format as data: one description per version, read from ``national.yaml``.
+
+Every official label xxgk shows, checks against or parses lives in that file. This module turns
+it into frozen, typed objects and answers the questions the rest of the package asks: which
+version applies to a year, which cells a table has (in official order, with their labels), and
+which identities hold. The header trees are kept as trees so the HTML renderer can derive its
+spans from them instead of writing any table by hand.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+CellKind = Literal["count", "signed", "wan", "amount"]
+TableId = Literal["t2", "t3", "t4"]
+TABLE_IDS: tuple[TableId, ...] = ("t2", "t3", "t4")
+VERSION_IDS: tuple[str, ...] = ("2019", "2021")
+
+
+@dataclass(frozen=True)
+class Header:
+    """A node of a header tree: a label, a key if it names data, and children."""
+
+    label: str
+    key: str | None = None
+    children: tuple[Header, ...] = ()
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    def depth(self) -> int:
+        """Levels below and including this node (a leaf has depth 1)."""
+        return 1 + max((c.depth() for c in self.children), default=0)
+
+    def leaves(self) -> Iterator[tuple[tuple[Header, ...], Header]]:
+        """Each leaf with the chain of its ancestors below this node, in order."""
+        for child in self.children:
+            if child.is_leaf:
+                yield (), child
+            else:
+                for chain, leaf in child.leaves():
+                    yield (child, *chain), leaf
+
+    def width(self) -> int:
+        """How many leaves sit below this node: its span in the other direction."""
+        return 1 if self.is_leaf else sum(c.width() for c in self.children)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: CellKind
+
+
+@dataclass(frozen=True)
+class Block:
+    """One 第二十条 block of table 二: its own header row, value columns and rows."""
+
+    label: str
+    columns: tuple[Column, ...]
+    rows: tuple[Header, ...]
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """One value cell: its data address (table, row, column), kind and official labels.
+
+    ``row_label`` and ``column_label`` are the forms the tidy CSV and every message use:
+    a sub-row of table 三 is ``（三）不予公开/1.属于国家秘密``, a column of table 四 is
+    ``行政诉讼/复议后起诉/总计``.
+    """
+
+    table: TableId
+    row: str
+    column: str
+    kind: CellKind
+    row_label: str
+    column_label: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """``Σ sign·parts == total`` along one axis of one table (format-spec §6)."""
+
+    id: str
+    table: TableId
+    per: Literal["row", "column"]
+    parts: tuple[tuple[int, str], ...]
+    total: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FormatVersion:
+    id: str
+    name: str
+    basis: str
+    first_year: int
+    last_year: int | None
+    table_names: dict[str, str]
+    sections: dict[str, str]
+    t2_row_header: str
+    t2_blocks: tuple[Block, ...]
+    t3_corner: str
+    t3_columns: Header
+    t3_rows: Header
+    t4_columns: Header
+    identities: tuple[Identity, ...]
+    cells: tuple[CellSpec, ...] = field(repr=False)
+
+    @functools.cached_property
+    def _by_address(self) -> dict[tuple[str, str, str], CellSpec]:
+        return {(c.table, c.row, c.column): c for c in self.cells}
+
+    @functools.cached_property
+    def _by_label(self) -> dict[tuple[str, str, str], CellSpec]:
+        return {(c.table, c.row_label, c.column_label): c for c in self.cells}
+
+    def cell(self, table: str, row: str, column: str) -> CellSpec:
+        return self._by_address[(table, row, column)]
+
+    def cell_by_label(self, table: str, row_label: str, column_label: str) -> CellSpec | None:
+        return self._by_label.get((table, row_label, column_label))
+
+    def table_cells(self, table: str) -> tuple[CellSpec, ...]:
+        return tuple(c for c in self.cells if c.table == table)
+
+    @functools.cached_property
+    def layout(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """table → row key → column keys, in official order: the shape a data file must have."""
+        out: dict[str, dict[str, list[str]]] = {t: {} for t in TABLE_IDS}
+        for c in self.cells:
+            out[c.table].setdefault(c.row, []).append(c.column)
+        return {t: {r: tuple(cs) for r, cs in rows.items()} for t, rows in out.items()}
+
+    def table_title(self, table: str) -> str:
+        return "表" + self.table_names[table]
+
+    def covers(self, year: int) -> bool:
+        return year >= self.first_year and (self.last_year is None or year <= self.last_year)
+
+
+def _splice(items: list[Any]) -> list[Any]:
+    """Flatten lists nested in lists: YAML has no sequence merge, so the spec nests them."""
+    out: list[Any] = []
+    for item in items:
+        out.extend(_splice(item) if isinstance(item, list) else [item])
+    return out
+
+
+def _header(node: dict[str, Any]) -> Header:
+    children = tuple(_header(c) for c in _splice(node.get("children", [])))
+    return Header(label=node.get("label", ""), key=node.get("key"), children=children)
+
+
+def _t3_row_label(chain: tuple[Header, ...], leaf: Header) -> str:
+    # The outermost heading (三、本年度办理结果) is left out: the rest is unique and short.
+    return "/".join(h.label for h in (*chain[1:], leaf))
+
+
+def _cells(t2: tuple[Block, ...], t3_rows: Header, t3_cols: Header, t4_cols: Header) -> tuple[CellSpec, ...]:
+    cells: list[CellSpec] = []
+    for block in t2:
+        for row in block.rows:
+            for col in block.columns:
+                assert row.key
+                cells.append(CellSpec("t2", row.key, col.key, col.kind, row.label, col.label))
+    t3_leaves = [leaf for _, leaf in t3_cols.leaves()]
+    for chain, row in t3_rows.leaves():
+        for col in t3_leaves:
+            assert row.key and col.key
+            cells.append(CellSpec("t3", row.key, col.key, "count", _t3_row_label(chain, row), col.label))
+    for chain, col in t4_cols.leaves():
+        group = next(h for h in reversed(chain) if h.key)
+        assert group.key and col.key
+        path = "/".join(h.label for h in (*chain, col))
+        cells.append(CellSpec("t4", group.key, col.key, "count", "", path))
+    return tuple(cells)
+
+
+def _identity(raw: dict[str, Any], cells: tuple[CellSpec, ...]) -> Identity:
+    """Resolve ``-key`` (subtract) and ``prefix_*`` (every key with that prefix, in order)."""
+    axis = [c.row if raw["per"] == "column" else c.column for c in cells if c.table == raw["table"]]
+    keys = list(dict.fromkeys(axis))
+    parts: list[tuple[int, str]] = []
+    for p in raw["parts"]:
+        sign, name = (-1, p[1:]) if p.startswith("-") else (1, p)
+        matched = [k for k in keys if k.startswith(name[:-1])] if name.endswith("*") else [name]
+        if not matched or any(m not in keys for m in matched):
+            raise ValueError(f"identity {raw['id']}: {p!r} names no key of {raw['table']}")
+        parts.extend((sign, m) for m in matched)
+    return Identity(raw["id"], raw["table"], raw["per"], tuple(parts), raw["total"], raw["text"])
+
+
+def _version(vid: str, raw: dict[str, Any]) -> FormatVersion:
+    blocks = tuple(
+        Block(
+            label=b["label"],
+            columns=tuple(Column(c["key"], c["label"], c["kind"]) for c in b["columns"]),
+            rows=tuple(_header(r) for r in b["rows"]),
+        )
+        for b in raw["t2"]["blocks"]
+    )
+    t3_rows = _header(raw["t3"]["rows"])
+    t3_cols = _header(raw["t3"]["columns"])
+    t3_cols = Header(label=raw["t3"]["columns"]["title"], children=t3_cols.children)
+    t4_cols = _header(raw["t4"]["columns"])
+    first, last = raw["years"]
+    cells = _cells(blocks, t3_rows, t3_cols, t4_cols)
+    return FormatVersion(
+        id=vid,
+        name=raw["name"],
+        basis=raw["basis"],
+        first_year=first,
+        last_year=last,
+        table_names=dict(raw["tables"]),
+        sections=dict(raw["sections"]),
+        t2_row_header=raw["t2"]["row_header"],
+        t2_blocks=blocks,
+        t3_corner=raw["t3"]["corner"],
+        t3_columns=t3_cols,
+        t3_rows=t3_rows,
+        t4_columns=t4_cols,
+        identities=tuple(_identity(i, cells) for i in _splice(raw["identities"])),
+        cells=cells,
+    )
+
+
+@functools.cache
+def versions() -> dict[str, FormatVersion]:
+    text = resources.files(__package__).joinpath("national.yaml").read_text(encoding="utf-8")
+    raw = yaml.load(text, Loader=yaml.CSafeLoader)  # noqa: S506 — CSafeLoader is the safe loader
+    return {vid: _version(vid, v) for vid, v in raw["versions"].items()}
+
+
+def get(version_id: str) -> FormatVersion:
+    try:
+        return versions()[version_id]
+    except KeyError:
+        raise KeyError(f"unknown format version {version_id!r}; known: {', '.join(versions())}") from None
+
+
+def for_year(year: int) -> FormatVersion:
+    """The version the national rules prescribe for a report year (by year, not publication date)."""
+    for v in versions().values():
+        if v.covers(year):
+            return v
+    raise ValueError(f"no format version covers report year {year}; the first is 2019")
