@@ -84,6 +84,14 @@ class CellSpec:
     kind: CellKind
     row_label: str
     column_label: str
+    table_title: str
+    column_leaf: str
+
+    @property
+    def label(self) -> str:
+        """How a message names the cell: ``表三 （七）总计 / 总计``, ``表四 行政复议/总计``."""
+        row = f" {self.row_label} /" if self.row_label else ""
+        return f"{self.table_title}{row} {self.column_label}"
 
 
 @dataclass(frozen=True)
@@ -166,23 +174,26 @@ def _t3_row_label(chain: tuple[Header, ...], leaf: Header) -> str:
     return "/".join(h.label for h in (*chain[1:], leaf))
 
 
-def _cells(t2: tuple[Block, ...], t3_rows: Header, t3_cols: Header, t4_cols: Header) -> tuple[CellSpec, ...]:
+def _cells(
+    names: dict[str, str], t2: tuple[Block, ...], t3_rows: Header, t3_cols: Header, t4_cols: Header
+) -> tuple[CellSpec, ...]:
     cells: list[CellSpec] = []
+    t2t, t3t, t4t = ("表" + names[t] for t in TABLE_IDS)
     for block in t2:
         for row in block.rows:
             for col in block.columns:
                 assert row.key
-                cells.append(CellSpec("t2", row.key, col.key, col.kind, row.label, col.label))
+                cells.append(CellSpec("t2", row.key, col.key, col.kind, row.label, col.label, t2t, col.label))
     t3_leaves = [leaf for _, leaf in t3_cols.leaves()]
     for chain, row in t3_rows.leaves():
         for col in t3_leaves:
             assert row.key and col.key
-            cells.append(CellSpec("t3", row.key, col.key, "count", _t3_row_label(chain, row), col.label))
+            cells.append(CellSpec("t3", row.key, col.key, "count", _t3_row_label(chain, row), col.label, t3t, col.label))
     for chain, col in t4_cols.leaves():
         group = next(h for h in reversed(chain) if h.key)
         assert group.key and col.key
         path = "/".join(h.label for h in (*chain, col))
-        cells.append(CellSpec("t4", group.key, col.key, "count", "", path))
+        cells.append(CellSpec("t4", group.key, col.key, "count", "", path, t4t, col.label))
     return tuple(cells)
 
 
@@ -214,7 +225,7 @@ def _version(vid: str, raw: dict[str, Any]) -> FormatVersion:
     t3_cols = Header(label=raw["t3"]["columns"]["title"], children=t3_cols.children)
     t4_cols = _header(raw["t4"]["columns"])
     first, last = raw["years"]
-    cells = _cells(blocks, t3_rows, t3_cols, t4_cols)
+    cells = _cells(raw["tables"], blocks, t3_rows, t3_cols, t4_cols)
     return FormatVersion(
         id=vid,
         name=raw["name"],
@@ -235,10 +246,20 @@ def _version(vid: str, raw: dict[str, Any]) -> FormatVersion:
 
 
 @functools.cache
-def versions() -> dict[str, FormatVersion]:
+def _raw() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("national.yaml").read_text(encoding="utf-8")
-    raw = yaml.load(text, Loader=yaml.CSafeLoader)  # noqa: S506 — CSafeLoader is the safe loader
-    return {vid: _version(vid, v) for vid, v in raw["versions"].items()}
+    return yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+@functools.cache
+def versions() -> dict[str, FormatVersion]:
+    return {vid: _version(vid, v) for vid, v in _raw()["versions"].items()}
+
+
+@functools.cache
+def levels() -> dict[str, bool]:
+    """Administrative level → whether a body at that level can make 规章."""
+    return {name: bool(v["makes_rules"]) for name, v in _raw()["levels"].items()}
 
 
 def get(version_id: str) -> FormatVersion:
