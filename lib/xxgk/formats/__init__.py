@@ -188,7 +188,11 @@ def _cells(
     for chain, row in t3_rows.leaves():
         for col in t3_leaves:
             assert row.key and col.key
-            cells.append(CellSpec("t3", row.key, col.key, "count", _t3_row_label(chain, row), col.label, t3t, col.label))
+            cells.append(
+                CellSpec(
+                    "t3", row.key, col.key, "count", _t3_row_label(chain, row), col.label, t3t, col.label
+                )
+            )
     for chain, col in t4_cols.leaves():
         group = next(h for h in reversed(chain) if h.key)
         assert group.key and col.key
