@@ -462,3 +462,69 @@ def load_tree(root: Path, only: Iterable[Path] | None = None) -> Tree:
             except InputError as e:
                 tree.problems.extend(e.problems)
     return tree
+
+
+# --- plain data, for papermill parameters and for tasks sent to other processes ------------------
+
+
+def _plain(v: Value) -> Any:
+    if isinstance(v, Amount):
+        return {"value": str(v.value), "unit": v.unit}
+    return str(v) if isinstance(v, Decimal) else v
+
+
+def _typed(v: Any, kind: str) -> Value:
+    if kind == "amount":
+        return Amount(Decimal(v["value"]), v["unit"])
+    return Decimal(v) if isinstance(v, str) else v
+
+
+def to_dict(ay: AgencyYear) -> dict[str, Any]:
+    """A JSON-able record of a validated agency-year: what the notebook receives as a parameter.
+
+    Decimals travel as strings so no precision is lost; keys keep the format's order.
+    """
+    return {
+        "agency": {
+            "id": ay.agency.id,
+            "name": ay.agency.name,
+            "level": ay.agency.level,
+            "parent": ay.agency.parent,
+        },
+        "year": ay.year,
+        "format": ay.format.id,
+        "format_named": ay.format_named,
+        "published": ay.published.isoformat() if ay.published else None,
+        "illustrative": ay.illustrative,
+        "facts": ay.facts.model_dump(mode="json"),
+        "narrative": ay.narrative.model_dump(mode="json"),
+        "tables": {
+            t: {r: {c: _plain(v) for c, v in cols.items()} for r, cols in rows.items()}
+            for t, rows in ay.tables.items()
+        },
+    }
+
+
+def from_dict(d: dict[str, Any], path: Path | None = None) -> AgencyYear:
+    """Inverse of :func:`to_dict` (the data was validated before it was turned into a dict)."""
+    version = formats.get(d["format"])
+    a = d["agency"]
+    tables: Tables = {
+        t: {
+            r: {c: _typed(v, version.cell(t, r, c).kind) for c, v in cols.items()}
+            for r, cols in rows.items()
+        }
+        for t, rows in d["tables"].items()
+    }
+    return AgencyYear(
+        agency=Agency(a["id"], a["name"], a["level"], a["parent"], Path()),
+        year=d["year"],
+        format=version,
+        tables=tables,
+        published=dt.date.fromisoformat(d["published"]) if d["published"] else None,
+        illustrative=d["illustrative"],
+        facts=Facts.model_validate(d["facts"]),
+        narrative=Narrative.model_validate(d["narrative"]),
+        path=path or Path(),
+        format_named=d.get("format_named", False),
+    )

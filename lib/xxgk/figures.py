@@ -1,0 +1,64 @@
+"""Figures computed from the tables: what a narrative may cite, by name.
+
+The same names serve the narrative's placeholders (``{{ applications.new }}``), the generated
+summary sentences and rule I7, which checks that a number the narrative states equals the table.
+Sums over groups of rows (不予公开, 无法提供 …) follow the format's own row tree, so no key list
+is repeated here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from xxgk.formats import Header
+from xxgk.model import AgencyYear
+
+
+def _total(ay: AgencyYear, table: str, row: str, column: str = "total") -> int:
+    return int(ay.tables[table][row][column])
+
+
+def outcome_groups(ay: AgencyYear) -> dict[str, list[str]]:
+    """Outcome name → the rows of table 三 it sums, from the row tree under 三、本年度办理结果."""
+    results: Header = next(c for c in ay.format.t3_rows.children if c.children)
+    names = ("granted", "partial", "withheld", "unavailable", "not_processed", "other")
+    out: dict[str, list[str]] = {}
+    outcomes = [c for c in results.children if c.key != "total"]
+    for name, node in zip(names, outcomes, strict=True):
+        out[name] = [node.key] if node.key else [leaf.key for _, leaf in node.leaves() if leaf.key]
+    return out
+
+
+def figures(ay: AgencyYear) -> dict[str, Any]:
+    """Named figures of one agency-year; every value is an int (or Decimal for money)."""
+    apps: dict[str, Any] = {
+        "new": _total(ay, "t3", "new"),
+        "carried_over": _total(ay, "t3", "carried_over"),
+        "handled": _total(ay, "t3", "total"),
+        "carried_forward": _total(ay, "t3", "carried_forward"),
+    }
+    for name, rows in outcome_groups(ay).items():
+        apps[name] = sum(_total(ay, "t3", r) for r in rows)
+    apps["by_applicant"] = {c: int(v) for c, v in ay.tables["t3"]["new"].items() if c != "total"}
+    t4 = ay.tables["t4"]
+    review = {k: int(v) for k, v in t4["review"].items()}
+    litigation = {
+        k: int(t4["litigation_direct"][k]) + int(t4["litigation_after_review"][k]) for k in t4["review"]
+    }
+    t2 = ay.tables["t2"]
+    fee = t2["fees"].get("amount")
+    out: dict[str, Any] = {
+        "year": ay.year,
+        "applications": apps,
+        "review": review,
+        "litigation": litigation,
+        "disclosure": {row: dict(cols) for row, cols in t2.items()},
+        "fees": fee if isinstance(fee, Decimal | int) else None,
+        "facts": {
+            "proactive_items": ay.facts.proactive_items,
+            "channels": [c.model_dump() for c in ay.facts.channels],
+            **ay.facts.other,
+        },
+    }
+    return out
