@@ -43,9 +43,7 @@ def figures(ay: AgencyYear) -> dict[str, Any]:
     apps["by_applicant"] = {c: int(v) for c, v in ay.tables["t3"]["new"].items() if c != "total"}
     t4 = ay.tables["t4"]
     review = {k: int(v) for k, v in t4["review"].items()}
-    litigation = {
-        k: int(t4["litigation_direct"][k]) + int(t4["litigation_after_review"][k]) for k in t4["review"]
-    }
+    litigation = {k: int(t4["litigation_direct"][k]) + int(t4["litigation_after_review"][k]) for k in t4["review"]}
     t2 = ay.tables["t2"]
     fee = t2["fees"].get("amount")
     out: dict[str, Any] = {

@@ -78,8 +78,7 @@ def check_agency_id(agency_id: str) -> None:
                 Problem(
                     file=agency_id,
                     field="agency_id",
-                    message="机关标识只能由小写字母、数字和连字符组成，且以字母或数字开头"
-                    "（如 lanzhou-xinqu-audit）",
+                    message="机关标识只能由小写字母、数字和连字符组成，且以字母或数字开头（如 lanzhou-xinqu-audit）",
                     value=agency_id,
                 )
             ]
@@ -229,6 +228,14 @@ def _lines(text: str) -> dict[tuple[str, ...], int]:
     if root is not None:
         walk(root, ())
     return out
+
+
+def key_lines(path: Path) -> dict[tuple[str, ...], int]:
+    """Line of every key path in a data file (for findings that point into it)."""
+    try:
+        return _lines(path.read_text(encoding="utf-8"))
+    except OSError:
+        return {}
 
 
 def _line_for(lines: dict[tuple[str, ...], int], path: tuple[str, ...]) -> int | None:
@@ -438,25 +445,22 @@ def agency_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def load_tree(root: Path, only: Iterable[Path] | None = None) -> Tree:
-    """Read every agency-year under ``root`` (or the given files), collecting unreadable ones."""
+def load_tree(root: Path, agencies: Iterable[str] | None = None) -> Tree:
+    """Read every agency-year under ``root`` (or of the named agencies), collecting unreadable files."""
     tree = Tree()
-    wanted = None if only is None else {p.resolve() for p in only}
+    wanted = None if agencies is None else set(agencies)
     if not root.is_dir():
         tree.problems.append(Problem(str(root), "数据目录不存在"))
         return tree
     for directory in agency_dirs(root):
-        files = sorted(p for p in directory.glob("*.yaml") if p.name != "agency.yaml")
-        if wanted is not None:
-            files = [p for p in files if p.resolve() in wanted]
-            if not files and (directory / "agency.yaml").resolve() not in wanted:
-                continue
+        if wanted is not None and directory.name not in wanted:
+            continue
         try:
             agency = read_agency(directory)
         except InputError as e:
             tree.problems.extend(e.problems)
             continue
-        for path in files:
+        for path in sorted(p for p in directory.glob("*.yaml") if p.name != "agency.yaml"):
             try:
                 tree.years.append(read_year(path, agency))
             except InputError as e:
@@ -499,8 +503,7 @@ def to_dict(ay: AgencyYear) -> dict[str, Any]:
         "facts": ay.facts.model_dump(mode="json"),
         "narrative": ay.narrative.model_dump(mode="json"),
         "tables": {
-            t: {r: {c: _plain(v) for c, v in cols.items()} for r, cols in rows.items()}
-            for t, rows in ay.tables.items()
+            t: {r: {c: _plain(v) for c, v in cols.items()} for r, cols in rows.items()} for t, rows in ay.tables.items()
         },
     }
 
@@ -510,10 +513,7 @@ def from_dict(d: dict[str, Any], path: Path | None = None) -> AgencyYear:
     version = formats.get(d["format"])
     a = d["agency"]
     tables: Tables = {
-        t: {
-            r: {c: _typed(v, version.cell(t, r, c).kind) for c, v in cols.items()}
-            for r, cols in rows.items()
-        }
+        t: {r: {c: _typed(v, version.cell(t, r, c).kind) for c, v in cols.items()} for r, cols in rows.items()}
         for t, rows in d["tables"].items()
     }
     return AgencyYear(

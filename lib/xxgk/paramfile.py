@@ -146,9 +146,7 @@ def _update_in_place(old_text: str, version: FormatVersion, tables: Tables) -> s
     ry = YAML()
     ry.preserve_quotes = True
     ry.width = 1000
-    ry.representer.add_representer(
-        Decimal, lambda r, d: r.represent_scalar("tag:yaml.org,2002:float", scalar(d))
-    )
+    ry.representer.add_representer(Decimal, lambda r, d: r.represent_scalar("tag:yaml.org,2002:float", scalar(d)))
     doc = ry.load(old_text)
     node = doc.setdefault("tables", CommentedMap())
     for table, rows in version.layout.items():

@@ -65,7 +65,14 @@ def table4(rng: random.Random, version: FormatVersion, scale: int) -> dict[str, 
     return t4
 
 
-def table2(rng: random.Random, version: FormatVersion, makes_rules: bool) -> dict[str, dict[str, Value]]:
+def table2(
+    rng: random.Random,
+    version: FormatVersion,
+    makes_rules: bool,
+    previous: AgencyYear | None = None,
+    scale: int = 40,
+) -> dict[str, dict[str, Value]]:
+    """Table 二; with last year's data of the same version, X2 and X3 hold as well."""
     t2: dict[str, dict[str, Value]] = {}
     for row, cols in version.layout["t2"].items():
         t2[row] = {}
@@ -76,11 +83,11 @@ def table2(rng: random.Random, version: FormatVersion, makes_rules: bool) -> dic
             elif spec.kind == "signed":
                 v = rng.randint(-3, 5)
             elif spec.kind == "wan":
-                v = Decimal(rng.randint(0, 50000)) / 100
+                v = Decimal(rng.randint(0, 300 * scale)) / 100
             elif spec.kind == "amount":
-                v = Amount(Decimal(rng.randint(0, 900)) * 1000, "元")
+                v = Amount(Decimal(rng.randint(0, 20 * scale)) * 1000, "元")
             else:
-                v = rng.randint(0, 60)
+                v = rng.randint(0, max(3, scale // 2))
             t2[row][col] = v
         if "previous_items" in t2[row]:
             t2[row]["change"] = max(int(t2[row]["change"]), -int(t2[row]["previous_items"]))
@@ -88,20 +95,27 @@ def table2(rng: random.Random, version: FormatVersion, makes_rules: bool) -> dic
             t2[row]["total_public"] = int(t2[row]["total_public"]) + int(t2[row]["published"])
         if "in_force" in t2[row]:
             t2[row]["in_force"] = int(t2[row]["in_force"]) + int(t2[row]["issued"])
+        prev = previous.tables["t2"].get(row) if previous and previous.format is version else None
+        if prev and "in_force" in prev:
+            t2[row]["repealed"] = min(int(t2[row]["repealed"]), int(prev["in_force"]))
+            t2[row]["in_force"] = int(prev["in_force"]) + int(t2[row]["issued"]) - int(t2[row]["repealed"])
+        if prev and "previous_items" in prev:
+            t2[row]["previous_items"] = int(prev["previous_items"]) + int(prev["change"])
+            t2[row]["change"] = max(int(t2[row]["change"]), -int(t2[row]["previous_items"]))
+        if prev and "total_public" in prev:
+            t2[row]["total_public"] = int(prev["total_public"]) + int(t2[row]["published"])
     return t2
 
 
 def agency_year(
-    agency: Agency, year: int, seed: int, scale: int = 40, carried_over: dict[str, int] | None = None
+    agency: Agency, year: int, seed: int, scale: int = 40, previous: AgencyYear | None = None
 ) -> AgencyYear:
-    """One consistent agency-year; pass last year's 结转下年度 to keep X1 true as well."""
+    """One consistent agency-year; given last year's, the cross-year rules X1–X3 hold too."""
     rng = random.Random(f"{agency.id}/{year}/{seed}")
     version = formats.for_year(year)
     makes_rules = formats.levels().get(agency.level or "", False)
-    tables: Tables = {
-        "t2": table2(rng, version, makes_rules),
-        **table3(version, rng, scale, carried_over or {}),
-    }
+    tables: Tables = {"t2": table2(rng, version, makes_rules, previous, scale)}
+    tables.update(table3(version, rng, scale, carried_forward(previous) if previous else {}))
     tables["t4"] = table4(rng, version, scale)
     return AgencyYear(
         agency=agency,
@@ -115,6 +129,14 @@ def agency_year(
             other="无。",
         ),
     )
+
+
+def series(agency: Agency, years: range, seed: int, scale: int = 40) -> list[AgencyYear]:
+    """Consecutive years of one body that satisfy every rule, cross-year ones included."""
+    out: list[AgencyYear] = []
+    for year in years:
+        out.append(agency_year(agency, year, seed, scale, out[-1] if out else None))
+    return out
 
 
 def carried_forward(ay: AgencyYear) -> dict[str, int]:

@@ -189,9 +189,7 @@ def _cells(
         for col in t3_leaves:
             assert row.key and col.key
             cells.append(
-                CellSpec(
-                    "t3", row.key, col.key, "count", _t3_row_label(chain, row), col.label, t3t, col.label
-                )
+                CellSpec("t3", row.key, col.key, "count", _t3_row_label(chain, row), col.label, t3t, col.label)
             )
     for chain, col in t4_cols.leaves():
         group = next(h for h in reversed(chain) if h.key)
