@@ -30,7 +30,7 @@ AMOUNT_UNITS = ("元", "万元")
 
 
 class Amount(NamedTuple):
-    """A sum with the unit the body reported it in (2019 采购总金额 has no unit in its label)."""
+    """A sum with the unit the body reported it in (the 2019 procurement total has no unit in its label)."""
 
     value: Decimal
     unit: str

@@ -2,10 +2,10 @@
 
 The identities that are sums (S1, I1, I2, I4) are read from the format description, so a new
 version of the format brings its own. A finding names the cell the identity would correct (the
-total side), in Chinese with the official labels: ``表三 （七）总计 / 总计：应为 805，实为 800（相差 5）``.
+total side), in Chinese with the official labels: ``表三 <row> / <column>：应为 805，实为 800（相差 5）``.
 
-Severity is fixed per rule (the stable contract of ``xxgk check --format json``):
-errors S1 I1 I2 I3 I4 I7 F1 stop a report; warnings I5 I6 X1 X2 X3 are shown to reviewers.
+Rule ids, their severity and meaning are part of the format description (``formats.rules()``),
+the stable contract of ``xxgk check --format json``.
 """
 
 from __future__ import annotations
@@ -22,37 +22,6 @@ from xxgk.formats import CellSpec, Identity
 from xxgk.model import AgencyYear, Amount, Value
 
 Severity = Literal["error", "warning"]
-
-SEVERITY: dict[str, Severity] = {
-    "S1": "error",
-    "I1": "error",
-    "I2": "error",
-    "I3": "error",
-    "I4": "error",
-    "I7": "error",
-    "F1": "error",
-    "I5": "warning",
-    "I6": "warning",
-    "X1": "warning",
-    "X2": "warning",
-    "X3": "warning",
-}
-
-RULES: dict[str, str] = {
-    "S1": "本年新收 + 上年结转 = （七）总计 + 结转下年度继续办理（表三每一列）",
-    "I1": "总计列 = 各类申请人之和（表三每一行）",
-    "I2": "（七）总计 = （一）至（六）之和（表三每一列）",
-    "I3": "数值类型与范围：件数为非负整数，本年增/减为整数，金额为非负数",
-    "I4": "总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结（表四每一组）",
-    "I5": "2019 版表二：上一年项目数量 + 本年增/减 ≥ 0；本年新公开数量 ≤ 对外公开总数量",
-    "I6": "表二规章：没有规章制定权的机关（县级、乡镇）不应填报规章数字",
-    "I7": "正文中由表格计算的数字必须与表格一致",
-    "F1": "正文事实：各渠道发布条数之和等于主动公开条数",
-    "X1": "本年上年结转 = 上一年度结转下年度继续办理（表三每一列）",
-    "X2": "2021 版表二：现行有效件数 ≈ 上年现行有效件数 + 本年制发件数 − 本年废止件数",
-    "X3": "2019 版表二：上一年项目数量 = 上年的上一年项目数量 + 上年本年增/减；对外公开总数量不减少",
-}
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -100,7 +69,7 @@ def _finding(
 ) -> Finding:
     return Finding(
         rule=rule,
-        severity=SEVERITY[rule],
+        severity=formats.rules()[rule].severity,
         file=str(ay.path),
         agency=ay.agency.id,
         year=ay.year,
@@ -126,7 +95,7 @@ def _mismatch(rule: str, ay: AgencyYear, spec: CellSpec, expected: Decimal | int
 
 
 def check_types(ay: AgencyYear) -> Iterator[Finding]:
-    """I3: integers where the format counts, nothing negative except 本年增/减."""
+    """I3: integers where the format counts, nothing negative but the signed change column."""
     for spec, v in ay.cells():
         n = _num(v)
         if spec.kind in ("count", "signed") and n != n.to_integral_value():
@@ -168,7 +137,7 @@ def check_table2(ay: AgencyYear) -> Iterator[Finding]:
                     "I5",
                     ay,
                     spec,
-                    f"{spec.label}：{prev}加本年增/减为 {_show(after)}，不应小于 0",
+                    f"{spec.label}：{prev}加{spec.column_leaf}为 {_show(after)}，不应小于 0",
                     found=after,
                 )
         if "published" in cols and "total_public" in cols and cols["published"] > cols["total_public"]:

@@ -74,8 +74,8 @@ class CellSpec:
     """One value cell: its data address (table, row, column), kind and official labels.
 
     ``row_label`` and ``column_label`` are the forms the tidy CSV and every message use:
-    a sub-row of table 三 is ``（三）不予公开/1.属于国家秘密``, a column of table 四 is
-    ``行政诉讼/复议后起诉/总计``.
+    a sub-row of table 三 is its group label and its own joined by ``/``, a column of table 四 is
+    the path of labels from the top header row down.
     """
 
     table: TableId
@@ -89,7 +89,7 @@ class CellSpec:
 
     @property
     def label(self) -> str:
-        """How a message names the cell: ``表三 （七）总计 / 总计``, ``表四 行政复议/总计``."""
+        """How a message names the cell: table, row label, ``/``, column label."""
         row = f" {self.row_label} /" if self.row_label else ""
         return f"{self.table_title}{row} {self.column_label}"
 
@@ -103,7 +103,6 @@ class Identity:
     per: Literal["row", "column"]
     parts: tuple[tuple[int, str], ...]
     total: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -210,7 +209,7 @@ def _identity(raw: dict[str, Any], cells: tuple[CellSpec, ...]) -> Identity:
         if not matched or any(m not in keys for m in matched):
             raise ValueError(f"identity {raw['id']}: {p!r} names no key of {raw['table']}")
         parts.extend((sign, m) for m in matched)
-    return Identity(raw["id"], raw["table"], raw["per"], tuple(parts), raw["total"], raw["text"])
+    return Identity(raw["id"], raw["table"], raw["per"], tuple(parts), raw["total"])
 
 
 def _version(vid: str, raw: dict[str, Any]) -> FormatVersion:
@@ -256,6 +255,19 @@ def _raw() -> dict[str, Any]:
 @functools.cache
 def versions() -> dict[str, FormatVersion]:
     return {vid: _version(vid, v) for vid, v in _raw()["versions"].items()}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Literal["error", "warning"]
+    text: str
+
+
+@functools.cache
+def rules() -> dict[str, Rule]:
+    """Every check by stable id, with its severity and meaning (the contract of ``xxgk check``)."""
+    return {rid: Rule(rid, r["severity"], r["text"]) for rid, r in _raw()["rules"].items()}
 
 
 @functools.cache

@@ -1,0 +1,43 @@
+"""Shared fixtures: a private copy of the bundled examples, and a way to run the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from xxgk import cli
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "params"
+
+
+@pytest.fixture
+def params(tmp_path: Path) -> Path:
+    """A copy of params/ that a test may change freely."""
+    dst = tmp_path / "params"
+    shutil.copytree(EXAMPLES, dst)
+    return dst
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under root with its hash: compare before and after to prove nothing changed."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]):
+    """Run ``xxgk`` in-process; return (exit code, stdout, stderr)."""
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = cli.main([str(a) for a in argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

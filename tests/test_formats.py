@@ -1,0 +1,60 @@
+"""The format description matches format-spec.md: cell counts, labels, spans, version by year."""
+
+from __future__ import annotations
+
+import pytest
+
+from xxgk import formats
+
+
+def test_cell_counts_of_both_versions() -> None:
+    counts = {v: {t: len(formats.get(v).table_cells(t)) for t in formats.TABLE_IDS} for v in ("2019", "2021")}
+    assert counts == {"2019": {"t2": 22, "t3": 161, "t4": 15}, "2021": {"t2": 10, "t3": 175, "t4": 15}}
+
+
+@pytest.mark.parametrize(("year", "version"), [(2019, "2019"), (2020, "2019"), (2021, "2021"), (2030, "2021")])
+def test_version_follows_the_report_year(year: int, version: str) -> None:
+    assert formats.for_year(year).id == version
+
+
+def test_years_before_the_regulation_have_no_format() -> None:
+    with pytest.raises(ValueError, match="2019"):
+        formats.for_year(2018)
+
+
+def test_labels_are_exact_full_width_text() -> None:
+    v19, v21 = formats.get("2019"), formats.get("2021")
+    labels19 = {c.row_label for c in v19.cells}
+    assert "（三）不予公开/3.危及“三安全一稳定”" in labels19
+    assert "（六）其他处理" in labels19
+    assert "规范性文件" in labels19 and "行政规范性文件" not in labels19
+    labels21 = {c.row_label for c in v21.cells}
+    assert "（六）其他处理/1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请" in labels21
+    assert "（六）其他处理" not in labels21
+    assert v21.cell("t2", "fees", "amount").column_label == "本年收费金额（单位：万元）"
+    assert v21.cell("t4", "litigation_after_review", "total").column_label == "行政诉讼/复议后起诉/总计"
+    assert v19.t3_corner == "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
+
+
+def test_row_spans_follow_from_the_tree() -> None:
+    for vid, results_rows in (("2019", 20), ("2021", 22)):
+        results = next(c for c in formats.get(vid).t3_rows.children if c.children)
+        assert results.label == "三、本年度办理结果"
+        assert results.width() == results_rows
+
+
+def test_every_label_of_the_code_comes_from_the_spec() -> None:
+    """No module repeats a row or column label of the format (principle 1)."""
+    from pathlib import Path
+
+    labels = {c.row_label.split("/")[-1] for v in formats.versions().values() for c in v.cells}
+    labels |= {c.column_leaf for v in formats.versions().values() for c in v.cells}
+    labels = {lab for lab in labels if len(lab) >= 4}
+    lib = Path(formats.__file__).resolve().parent.parent
+    repeated = {}
+    for py in sorted(lib.rglob("*.py")):
+        text = py.read_text(encoding="utf-8")
+        found = sorted(lab for lab in labels if lab in text)
+        if found:
+            repeated[py.name] = found
+    assert not repeated, f"modules repeat format labels: {repeated}"
