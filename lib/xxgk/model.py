@@ -150,7 +150,7 @@ class Agency:
     name: str
     level: str | None
     parent: str | None
-    path: Path
+    path: Path = field(default_factory=Path, compare=False)
 
 
 Tables = dict[str, dict[str, dict[str, Value]]]
@@ -166,7 +166,7 @@ class AgencyYear:
     illustrative: str | None = None
     facts: Facts = field(default_factory=Facts)
     narrative: Narrative = field(default_factory=Narrative)
-    path: Path = field(default_factory=Path)
+    path: Path = field(default_factory=Path, compare=False)
     format_named: bool = field(default=False, compare=False)
 
     def value(self, table: str, row: str, column: str) -> Value:
