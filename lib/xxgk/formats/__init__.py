@@ -148,6 +148,10 @@ class FormatVersion:
             out[c.table].setdefault(c.row, []).append(c.column)
         return {t: {r: tuple(cs) for r, cs in rows.items()} for t, rows in out.items()}
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # One shared instance per version, also across processes: pickle the id, not the tree.
+        return get, (self.id,)
+
     def table_title(self, table: str) -> str:
         return "表" + self.table_names[table]
 

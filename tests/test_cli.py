@@ -1,0 +1,95 @@
+"""`xxgk check` as a user runs it: exit codes, messages, JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, tree_digest
+
+
+def test_examples_check_clean(run_cli) -> None:
+    code, out, err = run_cli("check", "--params", REPO / "params")
+    assert code == 0, out + err
+    assert "检查了 19 份年度数据：0 个错误" in err
+
+
+def test_error_exits_1_with_the_cell_named(params: Path, run_cli) -> None:
+    path = params / "shiqiao-town" / "2023.yaml"
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    # the 总计 of （七）总计 sits 7 lines below its row key
+    i = next(n for n, ln in enumerate(lines) if ln.startswith("    total:  # （七）总计")) + 7
+    old = int(lines[i].split(":")[1].split("#")[0])
+    lines[i] = lines[i].replace(f"total: {old}", f"total: {old + 3}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = tree_digest(params)
+    code, out, _ = run_cli("check", "--params", params)
+    assert code == 1
+    assert f"{path}:{i + 1}: 错误 I1 表三 （七）总计 / 总计：应为 {old}，实为 {old + 3}（相差 -3）" in out
+    assert tree_digest(params) == before
+
+
+def test_warnings_alone_exit_0(params: Path, run_cli) -> None:
+    path = params / "shiqiao-town" / "2023.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "      in_force: 0  # 现行有效件数", "      in_force: 2  # 现行有效件数", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run_cli("check", path)
+    assert code == 0
+    assert "警告 I6" in out and "0 个错误" in err
+
+
+def test_json_output_is_a_stable_list_of_findings(params: Path, run_cli) -> None:
+    path = params / "qingshan-county-education" / "2022.yaml"
+    text = path.read_text(encoding="utf-8").replace("    granted:", "    granted:", 1)
+    lines = text.splitlines()
+    i = next(n for n, ln in enumerate(lines) if ln.startswith("    granted:")) + 1
+    lines[i] = lines[i].split(":")[0] + ": 999  # 自然人"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, _ = run_cli("check", path, "--format", "json")
+    assert code == 1
+    items = json.loads(out)
+    keys = {
+        "rule",
+        "severity",
+        "file",
+        "line",
+        "agency",
+        "year",
+        "table",
+        "row",
+        "column",
+        "expected",
+        "found",
+        "message",
+        "field",
+    }
+    assert items and all(set(f) == keys for f in items)
+    i1 = next(f for f in items if f["rule"] == "I1")
+    assert i1["table"] == "三" and i1["row"] == "（一）予以公开" and i1["column"] == "总计"
+    assert i1["agency"] == "qingshan-county-education" and i1["year"] == 2022 and i1["severity"] == "error"
+    assert {f["rule"] for f in items} >= {"I1", "I2"}
+
+
+def test_unreadable_input_exits_2_in_json_too(params: Path, run_cli) -> None:
+    path = params / "shiqiao-town" / "2021.yaml"
+    path.write_text("tables: [\n", encoding="utf-8")
+    code, out, _ = run_cli("check", "--params", params, "--format", "json")
+    assert code == 2
+    (p0,) = [f for f in json.loads(out) if f["rule"] == "P0"]
+    assert p0["file"] == str(path) and p0["line"] == 2
+
+
+def test_a_path_that_does_not_exist_exits_2(run_cli, tmp_path: Path) -> None:
+    code, _, err = run_cli("check", tmp_path / "nope.yaml")
+    assert code == 2 and "不存在" in err
+
+
+def test_console_script_is_installed() -> None:
+    exe = Path(sys.executable).parent / "xxgk"
+    proc = subprocess.run([exe, "check", "--params", REPO / "params"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
