@@ -458,10 +458,25 @@ def test_unreadable_existing_file_is_named_and_kept(tree: Path, tmp_path: Path) 
     path.write_text(
         path.read_text(encoding="utf-8").replace("      natural: ", "      natural: x", 1), encoding="utf-8"
     )
-    rows = [["alpha-bureau", "", "2021", "四", "", "行政复议/总计", "1"]]
+    rows = [
+        ["beta-town", "", "2021", "四", "", "行政复议/总计", "x"],
+        ["alpha-bureau", "", "2021", "四", "", "行政复议/总计", "1"],
+        ["alpha-bureau", "", "2022", "四", "", "行政复议/总计", "y"],
+    ]
     err = failing_import(write_csv(tmp_path / "e.csv", rows), tree)
-    assert any(p.file == str(path) for p in err.problems)
-    assert "无法读取，请先修正它再导入" in messages(err)
+    # the file's own problem comes right after the CSV line that needs the file
+    assert [(p.file == str(path), p.line) for p in err.problems][:2] == [(False, 2), (False, 3)]
+    assert [p.line for p in err.problems][3:] == [4]
+    assert "已有的数据文件" in err.problems[1].message and "无法读取，请先修正它再导入" in err.problems[1].message
+    assert err.problems[2].file == str(path) and str(err.problems[2].value).startswith("'x")
+
+
+def test_unreadable_agency_file_is_named_and_kept(tree: Path, tmp_path: Path) -> None:
+    (tree / "beta-town" / "agency.yaml").write_text("name: 乙镇\nlevel: 村级\n", encoding="utf-8")
+    rows = [["beta-town", "", "2021", "四", "", "行政复议/总计", "1"]]
+    err = failing_import(write_csv(tmp_path / "e.csv", rows), tree)
+    assert "已有的机关信息文件" in err.problems[0].message
+    assert err.problems[1].file == str(tree / "beta-town" / "agency.yaml") and "行政级别" in err.problems[1].message
 
 
 @pytest.mark.parametrize(

@@ -176,7 +176,12 @@ def read_csv(path: Path) -> list[TidyRow]:
                 continue
             if len(fields) != len(index):
                 problems.append(
-                    Problem(file, f"本行有 {len(fields)} 个字段，表头有 {len(index)} 个", line=line, value=record[0])
+                    Problem(
+                        file,
+                        f"本行有 {len(fields)} 个字段，表头有 {len(index)} 个",
+                        line=line,
+                        value=repr(",".join(record)),
+                    )
                 )
                 continue
             rows.append(TidyRow(line, *(fields[index[c]] for c in COLUMNS)))
@@ -281,7 +286,8 @@ def _other_version(table: str, text: str, what: Literal["row", "column"], versio
 def parse_value(text: str, kind: formats.CellKind) -> tuple[Value, bool] | str:
     """A CSV value for a cell of ``kind``: (value, was_empty), or why it is not acceptable.
 
-    Only the type is checked: a negative count stays a number for the rules to report (I3).
+    Only the type is checked: a negative count stays a number for the rules to report (I3), and a
+    count written as ``8.0`` (as spreadsheets and pandas write whole numbers) is read as 8.
     A whole number stays an int even in a 万元 column, and a decimal stays a Decimal with the
     digits written, so the data file says what the CSV said.
     """
@@ -364,18 +370,39 @@ class _Group:
 
 
 class _Problems:
-    """Problems and warnings about one CSV file, each naming its line."""
+    """Problems and warnings about one CSV file, reported in the order of its lines.
+
+    Rows of one agency-year are checked together, so problems are found out of line order; each
+    is kept with a sort key. The problems of an existing file that cannot be read follow the CSV
+    problem that introduces them.
+    """
 
     def __init__(self, file: Path) -> None:
         self.file = str(file)
-        self.errors: list[Problem] = []
-        self.warnings: list[Problem] = []
+        self._errors: list[tuple[tuple[bool, int, int], Problem]] = []
+        self._warnings: list[tuple[tuple[bool, int, int], Problem]] = []
+
+    def _key(self, line: int | None) -> tuple[bool, int, int]:
+        return (line is None, line or 0, len(self._errors) + len(self._warnings))
 
     def error(self, line: int | None, field: str, message: str, label: str = "", value: str | None = None) -> None:
-        self.errors.append(Problem(self.file, message, line=line, field=field, label=label, value=value))
+        self._errors.append((self._key(line), Problem(self.file, message, line, field, label, value)))
 
     def warn(self, line: int | None, field: str, message: str, label: str = "", value: str | None = None) -> None:
-        self.warnings.append(Problem(self.file, message, line=line, field=field, label=label, value=value))
+        self._warnings.append((self._key(line), Problem(self.file, message, line, field, label, value)))
+
+    def follow(self, problems: list[Problem]) -> None:
+        """Add another file's problems right after the last error (the one that explains them)."""
+        line, seq = self._errors[-1][0][:2], self._errors[-1][0][2]
+        self._errors.extend(((*line, seq), p) for p in problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for _, p in sorted(self._errors, key=lambda kp: kp[0])]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for _, p in sorted(self._warnings, key=lambda kp: kp[0])]
 
 
 def plan_import(rows: list[TidyRow], source: Path, root: Path) -> ImportPlan:
@@ -390,6 +417,7 @@ def plan_import(rows: list[TidyRow], source: Path, root: Path) -> ImportPlan:
         raise InputError(out.errors)
     groups: dict[tuple[str, int], _Group] = {}
     names: dict[str, dict[str, int]] = {}  # agency id → agency_name as written → first line
+    first: dict[str, int] = {}  # agency id → its first line
     bad_ids: dict[str, str | None] = {}
     for r in rows:
         if r.agency_id not in bad_ids:
@@ -405,6 +433,7 @@ def plan_import(rows: list[TidyRow], source: Path, root: Path) -> ImportPlan:
         if year < min(v.first_year for v in formats.versions().values()):
             out.error(r.line, "year", "该年度没有适用的格式：国家格式自 2019 年度起适用", value=r.year)
             continue
+        first.setdefault(r.agency_id, r.line)
         if r.agency_name:
             names.setdefault(r.agency_id, {}).setdefault(r.agency_name, r.line)
         groups.setdefault((r.agency_id, year), _Group(r.agency_id, year)).rows.append(r)
@@ -412,21 +441,18 @@ def plan_import(rows: list[TidyRow], source: Path, root: Path) -> ImportPlan:
     agencies: dict[str, Agency | None] = {}
     plan = ImportPlan(source=source, rows=len(rows))
     for agency_id in sorted({a for a, _ in groups}):
-        agencies[agency_id] = _plan_agency(agency_id, names.get(agency_id, {}), root, out, plan)
+        agencies[agency_id] = _plan_agency(agency_id, names.get(agency_id, {}), first[agency_id], root, out, plan)
 
     for (agency_id, _year), group in sorted(groups.items()):
         agency = agencies[agency_id]
         if agency is not None:
             _plan_year(group, agency, root, out, plan)
 
-    if out.errors:
-        raise InputError(sorted(out.errors, key=_line_order))
-    plan.warnings = sorted(out.warnings, key=_line_order)
+    errors = out.errors
+    if errors:
+        raise InputError(errors)
+    plan.warnings = out.warnings
     return plan
-
-
-def _line_order(p: Problem) -> tuple[bool, int]:
-    return (p.line is None, p.line or 0)
 
 
 def _agency_id_problem(agency_id: str) -> str | None:
@@ -439,34 +465,36 @@ def _agency_id_problem(agency_id: str) -> str | None:
     return None
 
 
-def _plan_agency(agency_id: str, names: dict[str, int], root: Path, out: _Problems, plan: ImportPlan) -> Agency | None:
+def _plan_agency(
+    agency_id: str, names: dict[str, int], line: int, root: Path, out: _Problems, plan: ImportPlan
+) -> Agency | None:
     """The body's Agency (read, or new with agency.yaml planned); None if it cannot be used."""
     directory = root / agency_id
     path = directory / "agency.yaml"
     if directory.exists() and not directory.is_dir():
-        out.error(min(names.values(), default=None), "agency_id", f"{directory} 已存在且不是目录", value=agency_id)
+        out.error(line, "agency_id", f"{directory} 已存在且不是目录", value=repr(agency_id))
         return None
     if path.exists():
         try:
             agency = model.read_agency(directory)
-        except InputError as e:
-            out.error(None, "agency_id", f"已有的机关信息文件 {path} 无法读取，请先修正", value=agency_id)
-            out.errors.extend(e.problems)
+        except (InputError, OSError, UnicodeDecodeError) as e:
+            out.error(line, "agency_id", f"已有的机关信息文件 {path} 无法读取，请先修正它再导入", value=repr(agency_id))
+            out.follow(e.problems if isinstance(e, InputError) else [Problem(str(path), str(e))])
             return None
-        for name, line in names.items():
+        for name, name_line in names.items():
             if name != agency.name:
                 out.warn(
-                    line,
+                    name_line,
                     "agency_name",
                     f"与 {path} 中的机关名称“{agency.name}”不同；机关信息文件未修改",
                     value=repr(name),
                 )
         return agency
     if not names:
-        out.error(None, "agency_name", f"新机关 {agency_id} 需要填写机关名称（agency_name）", value=agency_id)
+        out.error(line, "agency_name", f"新机关 {agency_id} 需要填写机关名称（agency_name）", value=repr(""))
         return None
     if len(names) > 1:
-        listed = "、".join(f"第{line}行“{name}”" for name, line in names.items())
+        listed = "、".join(f"第{n}行“{name}”" for name, n in names.items())
         out.error(min(names.values()), "agency_name", f"同一机关标识 {agency_id} 对应了不同的机关名称：{listed}")
         return None
     agency = Agency(agency_id, next(iter(names)), None, None, path)
@@ -483,10 +511,9 @@ def _plan_year(group: _Group, agency: Agency, root: Path, out: _Problems, plan: 
             old_text = path.read_text(encoding="utf-8")
             old = model.parse_year(old_text, path, agency, group.year)
         except (InputError, OSError, UnicodeDecodeError) as e:
-            first = min(r.line for r in group.rows)
-            out.error(first, "", f"已有的数据文件 {path} 无法读取，请先修正它再导入", value=f"{agency.id} {group.year}")
-            if isinstance(e, InputError):
-                out.errors.extend(e.problems)
+            where = f"{agency.id}/{group.year}"
+            out.error(group.rows[0].line, where, f"已有的数据文件 {path} 无法读取，请先修正它再导入")
+            out.follow(e.problems if isinstance(e, InputError) else [Problem(str(path), str(e))])
             return
     version = old.format if old else formats.for_year(group.year)
     cells = _resolve_group(group, version, out)
