@@ -147,8 +147,10 @@ def test_export_file_and_empty_tree(tree: Path, tmp_path: Path) -> None:
 
 def test_export_refuses_unreadable_data(tree: Path) -> None:
     (tree / "beta-town" / "2022.yaml").write_text("tables: [", encoding="utf-8")
+    buf = io.StringIO()
     with pytest.raises(InputError, match=r"2022\.yaml"):
-        export_text(tree)
+        tidy.export_csv(tree, buf)
+    assert buf.getvalue() == ""  # not even the header
 
 
 # --- updating keeps everything else ----------------------------------------------------------------

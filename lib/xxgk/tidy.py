@@ -72,13 +72,18 @@ def value_text(v: Value) -> str:
 def export_rows(root: Path, agencies: Iterable[str] | None = None) -> Iterator[tuple[str, ...]]:
     """Every value cell under ``root`` as a CSV record (no header), in a deterministic order.
 
-    Order: agency id, year, then the format's official cell order. Unreadable data stops the
-    export (InputError) rather than leaving agency-years silently out of a warehouse load.
+    Order: agency id, year, then the format's official cell order. The tree is read before the
+    first record is yielded, and unreadable data stops the export (InputError) rather than leaving
+    agency-years silently out of a warehouse load or half a file on stdout.
     """
     tree = model.load_tree(root, agencies)
     if tree.problems:
         raise InputError(tree.problems)
-    for ay in sorted(tree.years, key=lambda a: (a.agency.id, a.year)):
+    return _records(sorted(tree.years, key=lambda a: (a.agency.id, a.year)))
+
+
+def _records(years: list[AgencyYear]) -> Iterator[tuple[str, ...]]:
+    for ay in years:
         names = ay.format.table_names
         year = str(ay.year)
         for spec, v in ay.cells():
@@ -98,10 +103,11 @@ def export_csv(root: Path, out: TextIO, agencies: Iterable[str] | None = None) -
 
     ``out`` should be opened with ``newline=""`` (or be a StringIO) so the line ends stay ``\\n``.
     """
+    records = export_rows(root, agencies)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     n = 0
-    for record in export_rows(root, agencies):
+    for record in records:
         writer.writerow(record)
         n += 1
     return n
