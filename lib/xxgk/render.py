@@ -1,0 +1,364 @@
+"""One report, end to end: papermill executes the notebook, nbconvert renders HTML, WeasyPrint the PDF.
+
+:func:`build_artifacts` is a pure function of its parameters (plus the installed template, library
+and fonts): it touches no file outside a temporary kernel connection file, reads no clock that
+reaches its output, and returns bytes. That is what lets the very same call run in this process,
+in a local process pool or on a Dask worker. :func:`write_report` is the only function that writes,
+and it writes a report whole or not at all.
+
+Same inputs, same bytes: papermill records start and end times, durations, the input and output
+paths and a random id for the cell it injects; nbclient numbers executions from wherever a reused
+kernel stands. :func:`normalize` removes the times and paths and renumbers ids and execution counts,
+keeping the papermill record that matters (parameters, papermill and kernel versions).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+import xxgk
+from xxgk import model
+from xxgk.report import Options
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "annual_report.ipynb"
+"""The report template. Not package data: it lives at the top of the repository for analysts."""
+NOTEBOOK_NAME = "notebooks/annual_report.ipynb"
+"""How the executed notebook's record names its template (never a machine path)."""
+PARAMETER_NAMES = ("agency_year", "history", "findings", "options")
+FILES = ("report.ipynb", "report.html", "report.pdf")
+KERNEL_NAME = "python3"
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """The three files of one report, as bytes, and how long each stage took (seconds)."""
+
+    ipynb: bytes
+    html: bytes
+    pdf: bytes
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def files(self) -> dict[str, bytes]:
+        return dict(zip(FILES, (self.ipynb, self.html, self.pdf), strict=True))
+
+
+class RenderError(Exception):
+    """A report could not be made: which stage, which cell, and what the error was.
+
+    ``cell`` is the 1-based position of the failing cell in the executed notebook (the injected
+    parameters cell counts), ``source`` that cell's first line, ``ename``/``evalue`` the error
+    (``CellTimeoutError`` and ``DeadKernelError`` for a cell that ran too long or a kernel that
+    died). ``ipynb`` holds the executed notebook up to the failure when there is one, for debugging;
+    it is never written in place of a report.
+    """
+
+    def __init__(
+        self,
+        stage: str,
+        ename: str,
+        evalue: str,
+        *,
+        cell: int | None = None,
+        source: str = "",
+        ipynb: bytes | None = None,
+    ) -> None:
+        self.stage = stage
+        self.ename = ename
+        self.evalue = evalue
+        self.cell = cell
+        self.source = source
+        self.ipynb = ipynb
+        where = f" in cell {cell} ({source})" if cell is not None else ""
+        super().__init__(f"{stage} failed{where}: {ename}: {evalue}".rstrip(": "))
+
+
+# --- parameters ----------------------------------------------------------------------------------
+
+
+def check_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The four notebook parameters, checked in this process so a bad call fails before a kernel starts."""
+    missing = [k for k in ("agency_year",) if k not in parameters]
+    unknown = sorted(set(parameters) - set(PARAMETER_NAMES))
+    if missing or unknown:
+        raise ValueError(f"render parameters: missing {missing}, unknown {unknown}; expected {PARAMETER_NAMES}")
+    out = {
+        "agency_year": parameters["agency_year"],
+        "history": list(parameters.get("history") or []),
+        "findings": [dict(f) for f in parameters.get("findings") or []],
+        "options": Options.from_dict(parameters.get("options")).to_dict(),
+    }
+    for f in out["findings"]:
+        if not {"rule", "severity", "message"} <= set(f):
+            raise ValueError(f"a finding needs rule, severity and message: {f!r}")
+    model.from_dict(out["agency_year"])  # the shape papermill will inject must be readable
+    return out
+
+
+def document_id(parameters: Mapping[str, Any]) -> str:
+    ay = parameters["agency_year"]
+    return f"xxgk:{ay['agency']['id']}:{ay['year']}"
+
+
+# --- execute -------------------------------------------------------------------------------------
+
+
+def load_template(template: Path | None = None) -> NotebookNode:
+    return nbformat.read(template or NOTEBOOK, as_version=4)
+
+
+class _Progress:
+    """Which cell is running, fed by nbclient's ``on_cell_start`` hook; and the overall deadline.
+
+    papermill only reports cells that raised; a timeout or a dead kernel escapes as a bare nbclient
+    exception. The hook tells us which cell it was, without reaching into papermill's internals.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.index: int | None = None
+        self.source = ""
+        self.nb: NotebookNode | None = None
+
+    def on_notebook_start(self, notebook: NotebookNode, **_: Any) -> None:
+        self.nb = notebook
+
+    def on_cell_start(self, cell: NotebookNode, cell_index: int, **_: Any) -> None:
+        self.index, self.source = cell_index, cell.source
+
+    def cell_timeout(self, cell: NotebookNode) -> int:
+        """What is left of the whole report's budget (nbclient asks per cell)."""
+        return max(1, math.ceil(self.deadline - time.monotonic()))
+
+
+def _first_line(source: str) -> str:
+    return next((line.strip() for line in source.splitlines() if line.strip()), "")
+
+
+def execute(
+    parameters: Mapping[str, Any],
+    *,
+    timeout: float = 120,
+    kernel_manager: Any = None,
+    template: Path | None = None,
+) -> NotebookNode:
+    """Run the template with papermill's Python API; return the executed, normalized notebook.
+
+    ``kernel_manager`` may be a started ``jupyter_client`` KernelManager: papermill hands it to
+    nbclient (``km``), which then neither starts nor shuts it down, so a pool can keep warm kernels.
+    """
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    nb = load_template(template)
+    progress = _Progress(timeout)
+    engine_kwargs: dict[str, Any] = {
+        "on_notebook_start": progress.on_notebook_start,
+        "on_cell_start": progress.on_cell_start,
+        "timeout_func": progress.cell_timeout,
+        "shutdown_kernel": "immediate",
+    }
+    if kernel_manager is not None:
+        engine_kwargs["km"] = kernel_manager
+    try:
+        executed = papermill.execute_notebook(
+            nb,
+            None,
+            parameters=dict(parameters),
+            kernel_name=KERNEL_NAME,
+            language="python",
+            progress_bar=False,
+            request_save_on_cell_execute=False,
+            start_timeout=min(START_TIMEOUT, timeout),
+            **engine_kwargs,
+        )
+    except PapermillExecutionError as e:
+        raise RenderError(
+            "execute",
+            e.ename,
+            e.evalue,
+            cell=e.cell_index + 1,
+            source=_first_line(e.source),
+            ipynb=_partial(progress, parameters),
+        ) from e
+    except (CellTimeoutError, DeadKernelError) as e:
+        cell = None if progress.index is None else progress.index + 1
+        evalue = f"the report took longer than {timeout:g} s" if isinstance(e, CellTimeoutError) else str(e)
+        raise RenderError(
+            "execute",
+            type(e).__name__,
+            evalue,
+            cell=cell,
+            source=_first_line(progress.source),
+            ipynb=_partial(progress, parameters),
+        ) from e
+    except RuntimeError as e:  # a kernel that never started
+        raise RenderError("execute", type(e).__name__, str(e)) from e
+    return normalize(executed, parameters)
+
+
+def _partial(progress: _Progress, parameters: Mapping[str, Any]) -> bytes | None:
+    """The notebook as far as it ran (with papermill's error markers), for whoever debugs it."""
+    if progress.nb is None:
+        return None
+    with contextlib.suppress(Exception):
+        return serialize(normalize(progress.nb, parameters))
+    return None
+
+
+def serialize(nb: NotebookNode) -> bytes:
+    """nbformat's JSON (sorted keys, one-space indent) plus a final newline, as git likes it."""
+    return nbformat.writes(nb).encode("utf-8") + b"\n"
+
+
+_VOLATILE = ("start_time", "end_time", "duration", "input_path", "output_path")
+
+
+def normalize(nb: NotebookNode, parameters: Mapping[str, Any]) -> NotebookNode:
+    """Make the executed notebook a function of its inputs only (see the module docstring)."""
+    pm = nb.metadata.get("papermill", {})
+    for key in _VOLATILE:
+        pm.pop(key, None)
+    pm["input_path"] = NOTEBOOK_NAME
+    nb.metadata["xxgk"] = {"version": xxgk.__version__, "document_id": document_id(parameters)}
+    title = parameters["agency_year"]
+    nb.metadata["title"] = f"{title['agency']['name']}{title['year']}年政府信息公开工作年度报告"
+    count = 0
+    seen: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        cell_pm = cell.get("metadata", {}).get("papermill")
+        if cell_pm is not None:
+            for key in _VOLATILE:
+                cell_pm.pop(key, None)
+        tags = cell.get("metadata", {}).get("tags", [])
+        cell_id = "injected-parameters" if "injected-parameters" in tags else cell.get("id") or f"cell-{index}"
+        if cell_id in seen:
+            cell_id = f"{cell_id}-{index}"
+        seen.add(cell_id)
+        cell["id"] = cell_id
+        if cell.cell_type == "code":
+            if cell.get("execution_count") is not None:
+                count += 1
+                cell.execution_count = count
+            for output in cell.get("outputs", []):
+                if "execution_count" in output:
+                    output["execution_count"] = cell.execution_count
+    return nb
+
+
+# --- the whole report ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round(time.perf_counter() - start, 4)
+
+
+def _warm_pdf_in_background() -> threading.Thread:
+    """Import nbconvert and WeasyPrint and load the CJK faces while the kernel works.
+
+    The parent process is idle while the kernel runs (it only waits on ZeroMQ), and on a cold
+    process these loads take about a second that would otherwise come after execution.
+    """
+
+    def work() -> None:
+        with contextlib.suppress(Exception):  # a real failure will surface, with context, later
+            from xxgk import pdf
+
+            pdf.warm_up()
+
+    thread = threading.Thread(target=work, name="xxgk-warm-pdf", daemon=True)
+    thread.start()
+    return thread
+
+
+def build_artifacts(
+    parameters: Mapping[str, Any],
+    *,
+    timeout: float = 120,
+    kernel_manager: Any = None,
+    template: Path | None = None,
+) -> Artifacts:
+    """Execute the report notebook with ``parameters`` and render it; return the three files as bytes.
+
+    ``parameters``: ``agency_year`` (``model.to_dict``), ``history`` (earlier years of the same
+    body, oldest first), ``findings`` (dicts with at least rule, severity, message) and
+    ``options`` (see :class:`xxgk.report.Options`). ``timeout`` bounds the whole execution.
+    Raises :class:`RenderError` when a stage fails and ``ValueError`` for malformed parameters.
+    """
+    params = check_parameters(parameters)
+    timings: dict[str, float] = {}
+    warm = _warm_pdf_in_background()
+    with _timed(timings, "execute"):
+        nb = execute(params, timeout=timeout, kernel_manager=kernel_manager, template=template)
+    ipynb = serialize(nb)
+    warm.join()
+    from xxgk import pdf
+
+    with _timed(timings, "html"):
+        try:
+            html = pdf.notebook_to_html(nb)
+        except Exception as e:
+            raise RenderError("html", type(e).__name__, str(e), ipynb=ipynb) from e
+    with _timed(timings, "pdf"):
+        try:
+            pdf_bytes = pdf.html_to_pdf(html, identifier=document_id(params))
+        except Exception as e:
+            raise RenderError("pdf", type(e).__name__, str(e), ipynb=ipynb) from e
+    return Artifacts(ipynb=ipynb, html=html.encode("utf-8"), pdf=pdf_bytes, timings=timings)
+
+
+def write_report(artifacts: Artifacts, out_dir: Path) -> None:
+    """Put the three files in ``out_dir`` whole: all new, or (on any failure) the old ones untouched.
+
+    The files are written and fsynced in a temporary sibling folder (same file system, so the
+    moves are renames); the old folder is then moved aside, the new one renamed into place, and
+    the old one removed. A crash between the two renames leaves ``out_dir.old-*`` with the last
+    good report, never a half-written folder at ``out_dir``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        for name, data in artifacts.files().items():
+            with open(tmp / name, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        if any(not (tmp / name).is_file() for name in FILES):
+            raise RenderError("write", "IncompleteReport", f"not all of {', '.join(FILES)} were written")
+        old: Path | None = None
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            old.rmdir()
+            out_dir.rename(old)
+        try:
+            tmp.rename(out_dir)
+        except BaseException:
+            if old is not None:
+                old.rename(out_dir)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
