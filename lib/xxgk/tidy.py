@@ -249,7 +249,7 @@ def _labels(version_id: str) -> _Labels:
         columns[c.table][c.column_label] = None
         row_columns.setdefault((c.table, c.row_label), []).append(c.column_label)
     alias = {(t, r): r for t, rs in rows.items() for r in rs}
-    # Table 三: the full path from the top heading (三、本年度办理结果/（一）予以公开) is accepted as well,
+    # Table 三: the full path from the top heading (the results heading, then the row) is accepted too,
     # and a sub-row's own label may use "，" where the format has "、" (format-spec §4.3).
     for chain, leaf in v.t3_rows.leaves():
         official = "/".join(h.label for h in (*chain[1:], leaf))
