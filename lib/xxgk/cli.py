@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from xxgk import __version__, model, rules
+
+if TYPE_CHECKING:
+    from xxgk import build
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -37,11 +43,11 @@ def _problem_dict(p: model.Problem) -> dict[str, object]:
     }
 
 
-def _print_findings(findings: Sequence[rules.Finding], out: object = sys.stdout) -> None:
+def _print_findings(findings: Sequence[rules.Finding]) -> None:
     for f in findings:
         where = f"{f.file}:{f.line}" if f.line else f.file
         level = "错误" if f.severity == "error" else "警告"
-        print(f"{where}: {level} {f.rule} {f.message}", file=out)  # type: ignore[arg-type]
+        print(f"{where}: {level} {f.rule} {f.message}")
 
 
 def _select(paths: Sequence[str], params: Path) -> tuple[Path, set[str] | None, set[Path] | None]:
@@ -136,6 +142,140 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _build_options(args: argparse.Namespace, **over: object) -> build.Options:
+    from xxgk import build
+
+    opts = build.Options(
+        params=Path(args.params),
+        outputs=Path(args.outputs),
+        template=Path(args.template),
+        agencies=list(getattr(args, "agency", None) or []),
+        years=list(getattr(args, "year", None) or []),
+        jobs=getattr(args, "jobs", None) or (os.cpu_count() or 1),
+        scheduler=getattr(args, "scheduler", None),
+        force=getattr(args, "force", False),
+        allow_invalid=getattr(args, "allow_invalid", False),
+        timeout=args.timeout,
+        lock_timeout=getattr(args, "lock_timeout", 60.0),
+    )
+    for k, v in over.items():
+        setattr(opts, k, v)
+    for a in opts.agencies:
+        model.check_agency_id(a)
+    if not opts.template.is_file():
+        raise model.InputError([model.Problem(str(opts.template), "找不到报告模板")])
+    return opts
+
+
+class _Progress:
+    """A progress bar on a terminal; one JSON line per report otherwise (cron, CI, Airflow)."""
+
+    def __init__(self, json_lines: bool):
+        self.json_lines = json_lines
+        self.bar: Any = None
+
+    def plan(self, total: int, stale: int) -> None:
+        if not self.json_lines:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="份", desc="生成报告", file=sys.stderr, dynamic_ncols=True)
+
+    def result(self, r: build.Result) -> None:
+        if self.json_lines:
+            print(json.dumps(r.line(), ensure_ascii=False), flush=True)
+            return
+        if self.bar is not None:
+            self.bar.update(1)
+            if r.status in ("failed", "invalid"):
+                self.bar.write(f"{r.agency}/{r.year}: {_STATUS[r.status]}：" + "；".join(r.messages[:5]))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+_STATUS = {"built": "已生成", "skipped": "无变化", "failed": "失败", "invalid": "数据有误"}
+
+
+def _summary_text(summary: build.Summary) -> str:
+    parts = [f"{_STATUS[s]} {summary.count(s)} 份" for s in _STATUS if summary.count(s)]
+    text = f"共 {len(summary.results)} 份报告（{'，'.join(parts)}），用时 {summary.seconds:.1f} 秒。"
+    if summary.count("skipped") == len(summary.results):
+        text = f"全部 {len(summary.results)} 份报告都是最新的，无需重新生成（{summary.seconds:.2f} 秒）。"
+    return text
+
+
+def _interruptible() -> None:
+    """SIGTERM stops a build the way Ctrl-C does: workers and kernels are ended, nothing half-written."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from xxgk import build
+
+    opts = _build_options(args)
+    progress = _Progress(json_lines=args.json or not sys.stderr.isatty())
+    _interruptible()
+    try:
+        summary = build.build(opts, on_result=progress.result, on_plan=progress.plan)
+    finally:
+        progress.close()
+    if progress.json_lines:
+        counts = {s: summary.count(s) for s in _STATUS}
+        print(json.dumps({"summary": counts, "seconds": round(summary.seconds, 3)}, ensure_ascii=False))
+    print(_summary_text(summary), file=sys.stderr)
+    print(f"索引：{opts.outputs / 'index.html'}", file=sys.stderr)
+    return EXIT_OK if summary.ok else EXIT_FINDINGS
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from xxgk import build
+
+    model.check_agency_id(args.agency)
+    opts = _build_options(args, agencies=[args.agency], years=[args.year], force=True, jobs=1)
+    if not (opts.params / args.agency / f"{args.year}.yaml").is_file():
+        raise model.InputError([model.Problem(str(opts.params / args.agency / f"{args.year}.yaml"), "数据文件不存在")])
+    _interruptible()
+    summary = build.build(opts)
+    (r,) = summary.results
+    if r.status == "invalid":
+        _print_findings([rules.Finding(**f) for f in r.findings])
+        print(
+            f"{args.agency} {args.year}：数据有错误，未生成报告（可用 --allow-invalid 强制生成，报告首页将列出问题）。",
+            file=sys.stderr,
+        )
+        return EXIT_FINDINGS
+    if r.status == "failed":
+        for m in r.messages:
+            print(m, file=sys.stderr)
+        print(f"{args.agency} {args.year}：生成失败，原有报告保持不变。", file=sys.stderr)
+        return EXIT_FINDINGS
+    out = opts.outputs / args.agency / str(args.year)
+    for name in build.ARTIFACTS:
+        print(out / name)
+    print(
+        f"用时 {r.seconds:.1f} 秒（" + "，".join(f"{k} {v:.2f} 秒" for k, v in r.timings.items()) + "）。",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from xxgk import build
+
+    opts = _build_options(args)
+    _interruptible()
+    compared, differences = build.verify(opts)
+    for d in differences:
+        print(f"{d.name}: {d.reason}" + (f"：{', '.join(d.files)}" if d.files else ""))
+    print(f"比对了 {compared} 份报告，{len(differences)} 份不一致。", file=sys.stderr)
+    return EXIT_FINDINGS if differences else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--params", default="params", metavar="DIR", help="data folder (default: params)")
@@ -158,6 +298,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", parents=[common], help="create or update data files from a tidy CSV")
     p.add_argument("file", metavar="FILE.csv")
     p.set_defaults(func=cmd_import)
+
+    outputs = argparse.ArgumentParser(add_help=False)
+    outputs.add_argument("--outputs", default="outputs", metavar="DIR", help="where reports go (default: outputs)")
+    outputs.add_argument("--template", default="notebooks/annual_report.ipynb", metavar="NOTEBOOK")
+    outputs.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS", help="per report (default: 180)")
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("--agency", action="append", metavar="A", help="only this body (repeatable)")
+    selection.add_argument("--year", action="append", type=int, metavar="Y", help="only this year (repeatable)")
+    selection.add_argument("--jobs", type=int, metavar="N", help="parallel reports (default: the number of cores)")
+    selection.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+
+    p = sub.add_parser("render", parents=[common, outputs], help="render one report to HTML and PDF")
+    p.add_argument("agency", metavar="AGENCY")
+    p.add_argument("year", type=int, metavar="YEAR")
+    p.add_argument("--allow-invalid", action="store_true", help="render despite errors, with a red banner")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("build", parents=[common, outputs, selection], help="build every report that changed")
+    p.add_argument("--force", action="store_true", help="rebuild even what is fresh")
+    p.add_argument("--allow-invalid", action="store_true", help="render despite errors, with a red banner")
+    p.add_argument("--json", action="store_true", help="JSON lines even on a terminal")
+    p.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for another build on the same outputs (default: 60)",
+    )
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("verify", parents=[common, outputs, selection], help="rebuild and compare with outputs/")
+    p.set_defaults(func=cmd_verify)
     return parser
 
 
@@ -172,8 +344,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"未写入任何文件：{len(e.problems)} 处问题。", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("已中断。", file=sys.stderr)
+        print("已中断：未完成的报告没有写入，原有报告保持不变。", file=sys.stderr)
         return 130
+    except Exception as e:
+        from xxgk.build import BuildError
+
+        if isinstance(e, BuildError):
+            print(str(e), file=sys.stderr)
+            return EXIT_INPUT
+        raise
 
 
 if __name__ == "__main__":
