@@ -1,0 +1,279 @@
+"""Charts of one report: who applied, how applications ended, review and litigation, the trend.
+
+Each chart is an SVG embedded as a ``data:`` URI in an ``<img>`` with Chinese alt text that states the
+numbers, inside a ``<figure>`` with a caption, so the HTML is self-contained and the chart is
+readable without seeing it.
+
+Why SVG with text as paths: the glyphs are drawn into the file, so neither a browser nor WeasyPrint
+needs the font, nothing can fall back to the Japanese forms of Noto CJK at view time, and the print
+is sharp at any size. With a fixed hash salt and no date the bytes are the same in every process,
+which the build relies on (same inputs, same bytes).
+
+Why ``Figure`` and not pyplot: pyplot keeps global state (current figure, backend, a registry of
+open figures) that a reused notebook kernel shares with the notebook's own code. A bare ``Figure``
+is drawn by the SVG backend directly, registers nowhere and needs no closing; the rc settings are
+applied per chart on top of matplotlib's defaults, so a style set earlier in the kernel cannot
+change the output.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import matplotlib
+import pandas as pd
+from markupsafe import Markup
+from matplotlib import font_manager, style
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.ticker import MaxNLocator
+
+from xxgk import figures as figs
+from xxgk.model import AgencyYear
+from xxgk.tables import short_label
+
+__all__ = ["FONT_FAMILY", "NO_APPLICATIONS_HTML", "FontMissingError", "charts_html", "font_path"]
+
+FONT_FAMILY = "Noto Sans CJK SC"
+FIGSIZE = (6.4, 3.2)
+NO_APPLICATIONS_HTML = "<p>本年度未收到政府信息公开申请。</p>"
+# A sober palette that stays distinguishable in greyscale print.
+PALETTE = ("#1f4e79", "#c55a11", "#7f7f7f", "#bf9000", "#2e75b6", "#548235")
+
+_RC: dict[str, Any] = {
+    "font.family": FONT_FAMILY,
+    "font.size": 9,
+    "axes.unicode_minus": False,  # U+2212 is not needed and "-" is what the tables print
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "figure.figsize": FIGSIZE,
+    "figure.dpi": 100,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "xxgk",
+    "svg.image_inline": True,
+    "savefig.bbox": None,
+    "savefig.transparent": False,
+    "savefig.facecolor": "white",
+}
+
+
+class FontMissingError(RuntimeError):
+    """The Chinese font cannot be found: charts would show empty boxes (tofu) instead of text."""
+
+
+def _rebuild_font_cache() -> None:
+    """Rescan the system fonts, in place, the way matplotlib itself does when a cached file vanished.
+
+    Needed when fonts were installed after matplotlib built its cache: it then silently falls back
+    to DejaVu, which has no Chinese glyphs.
+    """
+    fresh = font_manager._load_fontmanager(try_read_cache=False)
+    vars(font_manager.fontManager).update(vars(fresh))
+    font_manager.FontManager._findfont_cached.cache_clear()
+
+
+@functools.cache
+def font_path() -> str:
+    """The file (with face index, for a .ttc) of the simplified-Chinese face every chart uses.
+
+    Checked once per process and never with fallback: a chart in the wrong font is worse than an
+    error, because it is only noticed after publication.
+    """
+    prop = FontProperties(family=FONT_FAMILY)
+    try:
+        return font_manager.findfont(prop, fallback_to_default=False)
+    except ValueError:
+        _rebuild_font_cache()
+    try:
+        return font_manager.findfont(prop, fallback_to_default=False)
+    except ValueError:
+        raise FontMissingError(
+            f"找不到图表所需的字体“{FONT_FAMILY}”。请安装 fonts-noto-cjk（Debian/Ubuntu：apt-get install "
+            f"fonts-noto-cjk），然后重新运行。 / Font {FONT_FAMILY!r} not found: install fonts-noto-cjk."
+        ) from None
+
+
+# --- drawing -------------------------------------------------------------------------------------
+
+
+def _svg(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def _figure_html(svg: bytes, alt: str, caption: str) -> str:
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    return str(
+        Markup('<figure class="chart"><img src="{}" alt="{}"><figcaption>{}</figcaption></figure>').format(
+            uri, alt, caption
+        )
+    )
+
+
+def _draw(paint: Any) -> bytes:
+    """Run ``paint(fig)`` under the report's own rc settings, on top of matplotlib's defaults."""
+    font_path()
+    with style.context(["default", _RC]):
+        fig = Figure(layout="constrained")
+        paint(fig)
+        return _svg(fig)
+
+
+def _integer_axis(ax: Axes, axis: str = "y") -> None:
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
+
+
+def _listing(values: Mapping[str, int]) -> str:
+    return "、".join(f"{k}{v}件" for k, v in values.items())
+
+
+def _applicants(ay: AgencyYear, apps: Mapping[str, Any]) -> str:
+    columns = [leaf for _, leaf in ay.format.t3_columns.leaves() if leaf.key in apps["by_applicant"]]
+    data = pd.Series({short_label(c.label): apps["by_applicant"][c.key] for c in columns}, dtype="int64")
+
+    def paint(fig: Figure) -> None:
+        ax = fig.subplots()
+        bars = ax.bar(data.index, data.values, color=PALETTE[0], width=0.6)
+        ax.bar_label(bars, labels=[str(v) for v in data.values], padding=2)
+        _integer_axis(ax)
+        ax.margins(y=0.15)
+
+    caption = f"{ay.year}年新收政府信息公开申请的申请人类型（单位：件）"
+    alt = f"柱状图：{caption}。{_listing(data.to_dict())}，合计{apps['new']}件。"
+    return _figure_html(_draw(paint), alt, caption)
+
+
+def _outcome_labels(ay: AgencyYear) -> dict[str, str]:
+    results = next(c for c in ay.format.t3_rows.children if c.children)
+    outcomes = [c for c in results.children if c.key != "total"]
+    return {name: short_label(node.label) for name, node in zip(figs.outcome_groups(ay), outcomes, strict=True)}
+
+
+def _outcomes(ay: AgencyYear, apps: Mapping[str, Any]) -> str:
+    labels = _outcome_labels(ay)
+    data = pd.Series({label: apps[name] for name, label in labels.items()}, dtype="int64")
+
+    def paint(fig: Figure) -> None:
+        ax = fig.subplots()
+        order = data.iloc[::-1]  # first outcome on top, as in the table
+        bars = ax.barh(order.index, order.values, color=PALETTE[0], height=0.6)
+        ax.bar_label(bars, labels=[str(v) for v in order.values], padding=2)
+        _integer_axis(ax, "x")
+        ax.margins(x=0.12)
+
+    caption = f"{ay.year}年政府信息公开申请办理结果（办结{apps['handled']}件，单位：件）"
+    alt = f"横向条形图：{caption}。{_listing(data.to_dict())}。"
+    return _figure_html(_draw(paint), alt, caption)
+
+
+def _review_litigation(ay: AgencyYear) -> str:
+    """Stacked bars per group (复议, each kind of 诉讼), one colour per outcome; totals stay in table 四."""
+    tree = ay.format.t4_columns
+    groups: list[tuple[str, str]] = []
+    for chain, _ in tree.leaves():
+        group = next(h for h in reversed(chain) if h.key)
+        name = "·".join(h.label for h in chain if h.label)
+        if (group.key or "", name) not in groups:
+            groups.append((group.key or "", name))
+    outcomes = [(leaf.key or "", leaf.label) for _, leaf in tree.children[0].leaves() if leaf.key != "total"]
+    t4 = ay.tables["t4"]
+    frame = pd.DataFrame(
+        [[int(t4[g][k]) for k, _ in outcomes] for g, _ in groups],
+        index=[name for _, name in groups],
+        columns=[label for _, label in outcomes],
+    )
+
+    def paint(fig: Figure) -> None:
+        ax = fig.subplots()
+        order = frame.iloc[::-1]
+        left = pd.Series(0, index=order.index)
+        for i, col in enumerate(order.columns):
+            ax.barh(order.index, order[col], left=left, label=col, color=PALETTE[i % len(PALETTE)], height=0.55)
+            left = left + order[col]
+        for y, total in enumerate(left):
+            ax.text(total, y, f" {total}", va="center")
+        _integer_axis(ax, "x")
+        ax.margins(x=0.1)
+        fig.legend(loc="outside upper center", frameon=False, ncols=len(outcomes))
+
+    caption = f"{ay.year}年政府信息公开行政复议、行政诉讼结果（单位：件）"
+    parts = []
+    for name, row in frame.iterrows():
+        detail = _listing({k: int(v) for k, v in row.items() if v})
+        parts.append(f"{name}{int(row.sum())}件" + (f"（{detail}）" if detail else ""))
+    alt = f"堆积条形图：{caption}。" + "；".join(parts) + "。"
+    return _figure_html(_draw(paint), alt, caption)
+
+
+def _trend(years: Sequence[AgencyYear]) -> str:
+    """Grouped bars per year: with two close series, bars keep their value labels apart; lines did not."""
+    frame = pd.DataFrame(
+        {
+            "新收申请": [figs.figures(y)["applications"]["new"] for y in years],
+            "办结": [figs.figures(y)["applications"]["handled"] for y in years],
+        },
+        index=[y.year for y in years],
+    )
+
+    def paint(fig: Figure) -> None:
+        ax = fig.subplots()
+        width = 0.38
+        positions = list(range(len(frame)))
+        for i, (name, series) in enumerate(frame.items()):
+            xs = [p + (i - 0.5) * width for p in positions]
+            bars = ax.bar(xs, series.values, width=width, label=name, color=PALETTE[i])
+            ax.bar_label(bars, labels=[str(v) for v in series.values], padding=2, fontsize=7)
+        ax.set_xticks(positions, [f"{y}年" for y in frame.index])
+        _integer_axis(ax)
+        ax.margins(y=0.15)
+        fig.legend(loc="outside upper center", frameon=False, ncols=len(frame.columns))
+
+    first, last = frame.index[0], frame.index[-1]
+    caption = f"{first}—{last}年政府信息公开申请数量（单位：件）"
+    listing = "；".join(f"{y}年新收{int(r['新收申请'])}件、办结{int(r['办结'])}件" for y, r in frame.iterrows())
+    alt = f"柱状图：{caption}。{listing}。"
+    return _figure_html(_draw(paint), alt, caption)
+
+
+def _years(ay: AgencyYear, history: Iterable[AgencyYear]) -> list[AgencyYear]:
+    """This year and the earlier ones of ``history``, one per year (this year's data wins), in order."""
+    by_year = {h.year: h for h in history if h.year < ay.year}
+    by_year[ay.year] = ay
+    return [by_year[y] for y in sorted(by_year)]
+
+
+def charts_html(ay: AgencyYear, history: list[AgencyYear]) -> list[str]:
+    """The report's charts as HTML ``<figure>`` snippets, in reading order.
+
+    - applicants by type, when there were new applications;
+    - outcomes of the applications handled, when any were handled;
+    - review and litigation outcomes, only when there were any cases;
+    - the trend of new and handled applications, when ``history`` with this year spans ≥ 2 years
+      (later years in ``history`` are ignored: a report shows nothing after its own year).
+
+    A body with no applications gets the sentence "本年度未收到政府信息公开申请。" instead of empty
+    charts. Same data → same bytes, in any process.
+    """
+    f = figs.figures(ay)
+    apps = f["applications"]
+    out: list[str] = []
+    if apps["new"] == 0 and apps["carried_over"] == 0:
+        out.append(NO_APPLICATIONS_HTML)
+    else:
+        if apps["new"]:
+            out.append(_applicants(ay, apps))
+        if apps["handled"]:
+            out.append(_outcomes(ay, apps))
+    if f["review"]["total"] or f["litigation"]["total"]:
+        out.append(_review_litigation(ay))
+    years = _years(ay, history)
+    if len(years) >= 2:
+        out.append(_trend(years))
+    return out

@@ -1,0 +1,175 @@
+"""Charts: present when there is something to show, described in words, Chinese glyphs, same bytes everywhere."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import lxml.html
+import matplotlib
+import pytest
+from matplotlib import font_manager
+
+from xxgk import charts, synthetic
+from xxgk.charts import NO_APPLICATIONS_HTML, FontMissingError, charts_html, font_path
+from xxgk.figures import figures
+from xxgk.model import Agency, AgencyYear
+
+CITY = Agency("jinhe-city", "金河市人民政府办公室", "市级", None, Path())
+TOWN = Agency("shiqiao-town", "石桥镇人民政府", "乡镇", None, Path())
+
+
+@pytest.fixture(scope="module")
+def series() -> list[AgencyYear]:
+    return synthetic.series(CITY, range(2019, 2025), seed=3, scale=200)
+
+
+def _figures(snippets: list[str]) -> list[lxml.html.HtmlElement]:
+    return [lxml.html.fragment_fromstring(s) for s in snippets if s.startswith("<figure")]
+
+
+def _svg(figure: lxml.html.HtmlElement) -> bytes:
+    src = figure.find("img").get("src")
+    prefix = "data:image/svg+xml;base64,"
+    assert src.startswith(prefix)
+    return base64.b64decode(src[len(prefix) :])
+
+
+def _zero_t4(ay: AgencyYear) -> AgencyYear:
+    for group in ay.tables["t4"].values():
+        for k in group:
+            group[k] = 0
+    return ay
+
+
+def test_every_chart_is_a_figure_with_alt_text_and_caption(series: list[AgencyYear]) -> None:
+    ay = series[-1]
+    out = charts_html(ay, series)
+    figs = _figures(out)
+    assert len(figs) == len(out) == 4
+    apps = figures(ay)["applications"]
+    for fig in figs:
+        assert fig.tag == "figure"
+        img = fig.find("img")
+        assert img.get("alt") and fig.find("figcaption").text_content()
+        svg = _svg(fig)
+        assert svg.startswith(b"<?xml") and b"<svg" in svg
+        assert b"<dc:date>" not in svg, "no timestamp in the image"
+    applicants, outcomes, review, trend = (f.find("img").get("alt") for f in figs)
+    assert applicants.startswith("柱状图：2024年新收政府信息公开申请的申请人类型")
+    assert f"自然人{apps['by_applicant']['natural']}件" in applicants
+    assert f"合计{apps['new']}件" in applicants
+    assert f"予以公开{apps['granted']}件" in outcomes and f"办结{apps['handled']}件" in outcomes
+    assert f"行政复议{figures(ay)['review']['total']}件" in review
+    for year in series:
+        assert f"{year.year}年新收{figures(year)['applications']['new']}件" in trend
+
+
+def test_no_applications_gives_the_sentence_not_empty_charts() -> None:
+    empty = _zero_t4(synthetic.agency_year(TOWN, 2023, seed=1, scale=0))
+    assert charts_html(empty, []) == [NO_APPLICATIONS_HTML]
+    assert NO_APPLICATIONS_HTML == "<p>本年度未收到政府信息公开申请。</p>"
+    # The trend still shows, when there are earlier years to compare with.
+    before = synthetic.agency_year(TOWN, 2022, seed=1, scale=40)
+    out = charts_html(empty, [before])
+    assert out[0] == NO_APPLICATIONS_HTML
+    assert len(out) == 2 and "2022—2023年政府信息公开申请数量" in out[1]
+
+
+def test_review_and_litigation_only_when_there_are_cases(series: list[AgencyYear]) -> None:
+    ay = _zero_t4(synthetic.agency_year(CITY, 2022, seed=9, scale=200))
+    alts = [f.find("img").get("alt") for f in _figures(charts_html(ay, []))]
+    assert len(alts) == 2 and not any("行政复议" in a for a in alts)
+    ay.tables["t4"]["litigation_direct"].update(upheld=2, total=2)
+    alts = [f.find("img").get("alt") for f in _figures(charts_html(ay, []))]
+    assert len(alts) == 3
+    assert "行政诉讼·未经复议直接起诉2件（结果维持2件）" in alts[2] and "行政复议0件" in alts[2]
+
+
+def test_trend_needs_two_years(series: list[AgencyYear]) -> None:
+    ay = series[2]
+
+    def has_trend(history: list[AgencyYear]) -> bool:
+        return any("申请数量" in f.find("figcaption").text_content() for f in _figures(charts_html(ay, history)))
+
+    assert not has_trend([])
+    assert not has_trend([ay])  # this year alone is one year
+    assert not has_trend(series[3:])  # later years are not part of this year's report
+    assert has_trend([series[1]])
+    trend = _figures(charts_html(ay, series))[-1]
+    assert trend.find("figcaption").text_content() == "2019—2021年政府信息公开申请数量（单位：件）"
+
+
+def test_same_bytes_on_every_call_whatever_the_global_style(series: list[AgencyYear]) -> None:
+    first = charts_html(series[-1], series)
+    assert charts_html(series[-1], series) == first
+    # A notebook may have changed matplotlib's global settings; the charts must not notice.
+    with matplotlib.rc_context(
+        {"font.size": 20, "axes.facecolor": "red", "svg.hashsalt": None, "font.family": "serif"}
+    ):
+        assert charts_html(series[-1], series) == first
+
+
+SUBPROCESS = """
+import hashlib, sys
+from pathlib import Path
+from xxgk import charts, synthetic
+from xxgk.model import Agency
+ays = synthetic.series(Agency("jinhe-city", "金河市人民政府办公室", "市级", None, Path()), range(2019, 2025), 3, 200)
+sys.stdout.write(hashlib.sha256("\\n".join(charts.charts_html(ays[-1], ays)).encode()).hexdigest())
+"""
+
+
+def test_same_bytes_in_a_fresh_process(series: list[AgencyYear]) -> None:
+    here = hashlib.sha256("\n".join(charts_html(series[-1], series)).encode()).hexdigest()
+    there = subprocess.run(
+        [sys.executable, "-c", SUBPROCESS], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert there == here
+
+
+@pytest.mark.parametrize("scale", [0, 3, 200, 5000])
+def test_no_font_warnings(scale: int, caplog: pytest.LogCaptureFixture) -> None:
+    """No "Glyph … missing from font" warning and no "findfont: Font family … not found" log."""
+    years = synthetic.series(CITY, range(2019, 2025), seed=scale, scale=scale)
+    with warnings.catch_warnings(), caplog.at_level(logging.WARNING, logger="matplotlib"):
+        warnings.simplefilter("error")
+        out = charts_html(years[-1], years)
+    assert out
+    assert not [r for r in caplog.records if r.name.startswith("matplotlib")]
+
+
+def test_the_font_is_the_simplified_chinese_face(series: list[AgencyYear]) -> None:
+    path = font_path()
+    assert "NotoSansCJK" in str(path)
+    assert font_manager.get_font(path).family_name == "Noto Sans CJK SC"
+    # The glyphs drawn into the SVG come from that face (not the JP one in the same .ttc).
+    svg = _svg(_figures(charts_html(series[-1], []))[0])
+    assert b"NotoSansCJKsc-Regular" in svg
+    assert b"NotoSansCJKjp" not in svg and b"DejaVu" not in svg
+
+
+def test_a_missing_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    rebuilt: list[bool] = []
+    monkeypatch.setattr(charts, "FONT_FAMILY", "No Such Font CJK")
+    monkeypatch.setattr(charts, "_rebuild_font_cache", lambda: rebuilt.append(True))
+    font_path.cache_clear()
+    try:
+        with pytest.raises(FontMissingError, match="fonts-noto-cjk") as err:
+            font_path()
+        assert "No Such Font CJK" in str(err.value)
+        assert rebuilt == [True], "the font cache is rebuilt once before giving up"
+    finally:
+        font_path.cache_clear()
+
+
+def test_wrapper_html_is_plain_and_escaped(series: list[AgencyYear]) -> None:
+    for snippet in charts_html(series[-1], series):
+        assert " id=" not in snippet.split("src=")[0]
+        assert snippet.startswith('<figure class="chart"><img src="data:image/svg+xml;base64,')
+        assert snippet.endswith("</figcaption></figure>")
