@@ -14,6 +14,7 @@ Text assembled here goes through markupsafe, so every value taken from the data 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -161,15 +162,26 @@ class Report:
             )
         raise ValueError(f"unknown section {key!r}; expected one of {', '.join(SECTION_KEYS)}")
 
-    def charts(self) -> str:
-        """The figures on applications (this year and the trend over ``history``), if enabled."""
+    def charts(self, section: str) -> str:
+        """The figures that belong to section 三 or 四 (``"t3"``/``"t4"``), if charts are enabled.
+
+        ``charts.charts_html`` returns every figure in reading order; the review and litigation
+        chart belongs under table 四, the others (applicants, outcomes, trend) under table 三.
+        """
+        if section not in ("t3", "t4"):
+            raise ValueError(f"charts belong to section t3 or t4, not {section!r}")
         if not self.options.charts:
             return ""
-        from xxgk import charts
+        figures = [f for f in self._figures if (_chart_section(f) == section)]
+        if not figures:
+            return ""
+        return Markup('<div class="charts">{}</div>\n').format(Markup("\n".join(figures)))
 
-        return Markup('<div class="charts">{}</div>\n').format(
-            Markup("\n".join(charts.charts_html(self.ay, self.history)))
-        )
+    @functools.cached_property
+    def _figures(self) -> list[str]:
+        from xxgk import charts  # matplotlib and pandas: only when the report shows charts
+
+        return charts.charts_html(self.ay, list(self.history))
 
     def signature(self) -> str:
         """The body's name and the publication date, right-aligned as on a signed document."""
@@ -182,6 +194,19 @@ class Report:
     def previous(self) -> AgencyYear | None:
         """Last year's data of the same body, if the caller passed it (for year-over-year sentences)."""
         return next((h for h in self.history if h.year == self.ay.year - 1), None)
+
+
+_T4_MARK = "行政复议"
+
+
+def _chart_section(figure: str) -> str:
+    """Where a figure goes: under 四 if its caption is about review and litigation, else under 三.
+
+    ``charts_html`` does not label its figures, so this reads the caption it writes; a figure that
+    cannot be placed stays under 三, where the charts began.
+    """
+    caption = figure.partition("<figcaption>")[2]
+    return "t4" if _T4_MARK in caption else "t3"
 
 
 def _finding_box(cls: str, lead: str, findings: Sequence[Mapping[str, Any]]) -> str:
