@@ -202,3 +202,13 @@ def test_changing_any_cell_of_tables_3_and_4_is_caught(year: int, seed: int, sca
     delta = data.draw(st.integers(min_value=-50, max_value=50).filter(lambda d: d != 0))
     found = rules.errors(rules.check_year(edit(ay, spec.table, spec.row, spec.column, old + delta)))
     assert found, f"changing {spec.label} by {delta} was not caught"
+
+
+def test_n1_a_placeholder_that_cannot_be_filled_is_an_error() -> None:
+    ay = make(2022)
+    ok = dataclasses.replace(ay, narrative=Narrative(overview="新收申请{{ applications.new }}件。"))
+    assert rules.check_year(ok) == []
+    bad = dataclasses.replace(ay, narrative=Narrative(problems="见{{ applications.nosuch }}。"))
+    (f,) = rules.check_year(bad)
+    assert f.rule == "N1" and f.severity == "error" and f.field == "narrative.problems"
+    assert "applications.nosuch" in f.message and "五、存在的主要问题及改进情况" in f.message

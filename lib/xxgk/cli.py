@@ -149,8 +149,8 @@ def _build_options(args: argparse.Namespace, **over: object) -> build.Options:
         params=Path(args.params),
         outputs=Path(args.outputs),
         template=Path(args.template),
-        agencies=list(getattr(args, "agency", None) or []),
-        years=list(getattr(args, "year", None) or []),
+        agencies=list(over.pop("agencies", None) or getattr(args, "agency", None) or []),  # type: ignore[call-overload]
+        years=list(over.pop("years", None) or getattr(args, "year", None) or []),  # type: ignore[call-overload]
         jobs=getattr(args, "jobs", None) or (os.cpu_count() or 1),
         scheduler=getattr(args, "scheduler", None),
         force=getattr(args, "force", False),

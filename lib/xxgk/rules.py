@@ -191,26 +191,28 @@ def _lookup(data: dict[str, Any], dotted: str) -> Any:
     return data
 
 
-def narrative_text(ay: AgencyYear, values: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """Each narrative section as the reader will see it: placeholders filled."""
+def narrative_text(ay: AgencyYear, values: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+    """Each narrative section as the reader will see it (placeholders filled), or why it cannot be."""
     for key in ("overview", "problems", "other"):
         text = getattr(ay.narrative, key)
         if "{" not in text:  # no placeholder: skip the template engine, it costs a millisecond
-            yield key, text
+            yield key, text, None
             continue
         from xxgk.narrative import NarrativeError, fill
 
         try:
-            yield key, fill(text, values)
-        except NarrativeError:
-            yield key, text  # a bad placeholder is reported when rendering; check the literal text
+            yield key, fill(text, values), None
+        except NarrativeError as e:
+            yield key, text, str(e)
 
 
 def check_narrative(ay: AgencyYear) -> Iterator[Finding]:
-    """I7 and F1: the narrative's numbers agree with the tables and with its own facts."""
+    """I7, F1 and N1: the narrative can be filled, and its numbers agree with the tables and facts."""
     values = figs.figures(ay)
-    for key, text in narrative_text(ay, values):
+    for key, text, problem in narrative_text(ay, values):
         heading = ay.format.sections[key]
+        if problem:
+            yield _finding("N1", ay, None, f"{heading}：{problem}", field=f"narrative.{key}")
         for pattern, name in _NARRATIVE_RE:
             for m in pattern.finditer(text):
                 stated, actual = int(m.group(1)), int(_lookup(values, name))

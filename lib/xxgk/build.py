@@ -1,0 +1,517 @@
+"""Build many reports: plan by content key, render what changed in parallel, write atomically.
+
+One task is a pure function of its parameters (:func:`run_task`): it carries the validated data
+in and the report's bytes out, so the very same function runs in the local process pool (the
+default, no server) or on a Dask cluster (``scheduler``), and the client alone writes
+``outputs/``. Nothing here prints or exits; progress goes to a callback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+import xxgk
+from xxgk import model, plan, rules
+from xxgk.plan import Target
+from xxgk.publish import TMP_PREFIX, publish
+
+MANIFEST = "manifest.json"
+ARTIFACTS = ("report.ipynb", "report.html", "report.pdf")
+LOCK = ".xxgk-build.lock"
+
+
+class BuildError(Exception):
+    """The build as a whole cannot run (lock held, scheduler unreachable, bad selection)."""
+
+
+@dataclass
+class Options:
+    params: Path = Path("params")
+    outputs: Path = Path("outputs")
+    template: Path = Path("notebooks/annual_report.ipynb")
+    agencies: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    jobs: int = os.cpu_count() or 1
+    scheduler: str | None = None
+    force: bool = False
+    allow_invalid: bool = False
+    timeout: float = 180.0
+    lock_timeout: float = 60.0
+    warm_kernels: bool = True
+
+    def render_options(self) -> dict[str, Any]:
+        """The options that shape a report's bytes (and so its key)."""
+        return {"allow_invalid": self.allow_invalid}
+
+
+@dataclass
+class Result:
+    """What happened to one report: the line a cron log gets."""
+
+    agency: str
+    year: int
+    status: str  # built | skipped | failed | invalid
+    seconds: float = 0.0
+    errors: int = 0
+    warnings: int = 0
+    messages: list[str] = field(default_factory=list)
+    key: str = ""
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    built_at: str | None = None
+
+    def line(self) -> dict[str, Any]:
+        return {
+            "agency": self.agency,
+            "year": self.year,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "messages": self.messages,
+        }
+
+
+@dataclass
+class Summary:
+    results: list[Result]
+    seconds: float
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.count("failed") or self.count("invalid"))
+
+
+# --- the task, wherever it runs -----------------------------------------------------------------
+
+
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Render one report from its parameters; never raises, so any executor can carry the result."""
+    from xxgk import kernels, render
+
+    started = time.perf_counter()
+    kernel = kernels.for_this_thread() if task.get("warm", True) else None
+    try:
+        km = kernel.get() if kernel else None
+        art = render.build_artifacts(task["parameters"], timeout=task["timeout"], kernel_manager=km)
+    except Exception as e:  # the report failed, not the worker: say why and move on
+        if kernel:
+            kernel.discard()
+        return {"name": task["name"], "error": f"{type(e).__name__}: {e}", "seconds": time.perf_counter() - started}
+    return {
+        "name": task["name"],
+        "files": {"report.ipynb": art.ipynb, "report.html": art.html, "report.pdf": art.pdf},
+        "timings": dict(art.timings),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+# --- executors ------------------------------------------------------------------------------------
+
+
+def _inline(tasks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """In this process: for one report, a pool would only add its start-up time."""
+    from xxgk import kernels
+
+    try:
+        for t in tasks:
+            yield t, run_task(t)
+    finally:
+        kernels.shutdown_all()  # this process goes on living: keep no kernel past the build
+
+
+def kill_descendants(timeout: float = 3.0) -> None:
+    """Stop every process this one started (pool workers and their kernels): nothing is left behind."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for c in children:
+        with contextlib.suppress(psutil.Error):
+            c.terminate()
+    _, alive = psutil.wait_procs(children, timeout=timeout)
+    for c in alive:
+        with contextlib.suppress(psutil.Error):
+            c.kill()
+
+
+def _local(tasks: list[dict[str, Any]], jobs: int) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """A process pool; if a worker dies, its reports get one more try in a new pool."""
+    import multiprocessing
+
+    pending = list(tasks)
+    tries: dict[str, int] = {}
+    ctx = multiprocessing.get_context("forkserver")
+    while pending:
+        pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending))), mp_context=ctx)
+        futures: dict[Future[dict[str, Any]], dict[str, Any]] = {pool.submit(run_task, t): t for t in pending}
+        pending = []
+        try:
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task = futures.pop(fut)
+                    try:
+                        yield task, fut.result()
+                    except BrokenProcessPool:
+                        tries[task["name"]] = tries.get(task["name"], 0) + 1
+                        if tries[task["name"]] > 1:
+                            yield task, {"name": task["name"], "error": "工作进程意外退出（已重试一次）"}
+                        else:
+                            pending.append(task)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM, the consumer gave up): no report is half-written,
+            # since only the client writes; stop the workers and their kernels now.
+            pool.shutdown(wait=False, cancel_futures=True)
+            kill_descendants()
+            raise
+        pool.shutdown(wait=True)
+
+
+def _dask(tasks: list[dict[str, Any]], address: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """The same task function on a Dask cluster; Dask reschedules a lost worker's tasks itself."""
+    from distributed import Client, as_completed
+
+    try:
+        client = Client(address, timeout="20s")
+    except OSError as e:
+        raise BuildError(f"无法连接 Dask 调度器 {address}：{e}") from None
+    with client:
+        by_key = {f"xxgk-{t['name'].replace('/', '-')}-{t['key'][:16]}": t for t in tasks}
+        futures = client.map(run_task, list(by_key.values()), key=list(by_key), pure=False, retries=1)
+        for fut in as_completed(futures):
+            task = by_key[fut.key]
+            if fut.status == "finished":
+                yield task, fut.result()
+            else:
+                yield task, {"name": task["name"], "error": f"Dask：{fut.exception()!r}"}
+
+
+# --- planning against what is on disk -------------------------------------------------------------
+
+
+def out_dir(outputs: Path, target: Target) -> Path:
+    return outputs / target.agency / str(target.year)
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if all((path / a).is_file() for a in ARTIFACTS) else None
+
+
+def _previous_index(outputs: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads((outputs / "index.json").read_text(encoding="utf-8"))
+        return {f"{r['agency']}/{r['year']}": r for r in data["reports"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _clean_temporaries(outputs: Path) -> None:
+    """Remove half-built folders an interrupted build left (never a published report)."""
+    if outputs.is_dir():
+        for p in outputs.rglob(f"{TMP_PREFIX}*"):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+
+def _tasks(
+    stale: list[Target], opts: Options
+) -> tuple[list[dict[str, Any]], list[Result], dict[str, list[dict[str, Any]]]]:
+    """Load and check the bodies of stale targets; make tasks of those that may be rendered."""
+    tree = model.load_tree(opts.params, {t.agency for t in stale})
+    by_file: dict[str, list[model.Problem]] = {}
+    for p in tree.problems:
+        by_file.setdefault(str(Path(p.file).resolve()), []).append(p)
+    years = tree.by_agency()
+    findings_of: dict[str, list[dict[str, Any]]] = {}
+    for agency_years in years.values():
+        for f in rules.check_agency(agency_years):
+            findings_of.setdefault(f"{f.agency}/{f.year}", []).append(f.to_dict())
+    tasks, early = [], []
+    for t in stale:
+        own = years.get(t.agency, [])
+        ay = next((a for a in own if a.year == t.year), None)
+        found = findings_of.get(t.name, [])
+        n_err = sum(f["severity"] == "error" for f in found)
+        base = Result(t.agency, t.year, "failed", key=t.key, errors=n_err, warnings=len(found) - n_err, findings=found)
+        if ay is None:
+            problems = by_file.get(str(t.data.resolve()), []) + by_file.get(
+                str((t.data.parent / "agency.yaml").resolve()), []
+            )
+            base.messages = [str(p) for p in problems] or ["数据无法读取"]
+            base.errors = len(problems)
+            early.append(base)
+            continue
+        if n_err and not opts.allow_invalid:
+            base.status = "invalid"
+            base.messages = [f["message"] for f in found if f["severity"] == "error"]
+            early.append(base)
+            continue
+        history = [a for a in own if a.year < t.year]
+        tasks.append(
+            {
+                "name": t.name,
+                "key": t.key,
+                "timeout": opts.timeout,
+                "warm": opts.warm_kernels,
+                "parameters": {
+                    "agency_year": model.to_dict(ay),
+                    "history": [model.to_dict(a) for a in history],
+                    "findings": found,
+                    "options": opts.render_options(),
+                },
+            }
+        )
+    return tasks, early, findings_of
+
+
+def _manifest(target: Target, result: Result, files: dict[str, bytes], task_options: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "agency": target.agency,
+        "year": target.year,
+        "key": target.key,
+        "inputs": target.inputs,
+        "versions": {"xxgk": xxgk.__version__, **plan.library_versions()},
+        "files": {name: plan.sha256(data) for name, data in sorted(files.items())},
+        "timings": result.timings,
+        "seconds": round(result.seconds, 3),
+        "findings": result.findings,
+        "options": task_options,
+        "built_at": result.built_at,
+    }
+
+
+def _write(target: Target, result: Result, files: dict[str, bytes], opts: Options) -> None:
+    """Build the report folder beside its place, then swap it in whole."""
+    manifest = _manifest(target, result, files, opts.render_options())
+    publish({**files, MANIFEST: _json_bytes(manifest)}, out_dir(opts.outputs, target))
+
+
+def _json_bytes(data: Any) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+
+
+# --- the build --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def locked(outputs: Path, timeout: float) -> Iterator[None]:
+    """One build at a time per outputs/: a second one waits, then gives up with a clear message."""
+    outputs.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(outputs / LOCK))
+    try:
+        lock.acquire(timeout=timeout)
+    except filelock.Timeout:
+        raise BuildError(f"另一个构建正在使用 {outputs}（等待 {timeout:g} 秒后放弃）：请稍后再试") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def build(
+    opts: Options,
+    on_result: Callable[[Result], None] = lambda r: None,
+    on_plan: Callable[[int, int], None] = lambda n, m: None,
+) -> Summary:
+    """Build every selected report that is not fresh; return what happened to each."""
+    started = time.perf_counter()
+    with locked(opts.outputs, opts.lock_timeout):
+        _clean_temporaries(opts.outputs)
+        targets = plan.targets(
+            opts.params, opts.template, opts.render_options(), opts.agencies or None, opts.years or None
+        )
+        if not targets:
+            raise BuildError(f"{opts.params} 中没有符合条件的年度数据")
+        previous = _previous_index(opts.outputs)
+        results: dict[str, Result] = {}
+        stale: list[Target] = []
+        for t in targets:
+            manifest = read_manifest(out_dir(opts.outputs, t))
+            before = previous.get(t.name)
+            if not opts.force and manifest and manifest.get("key") == t.key:
+                found = manifest.get("findings", [])
+                n_err = sum(f["severity"] == "error" for f in found)
+                r = Result(
+                    t.agency,
+                    t.year,
+                    "skipped",
+                    key=t.key,
+                    errors=n_err,
+                    warnings=len(found) - n_err,
+                    findings=found,
+                    built_at=manifest.get("built_at"),
+                )
+                results[t.name] = r
+                on_result(r)
+            elif not opts.force and before and before.get("key") == t.key and before.get("status") == "invalid":
+                r = Result(
+                    t.agency,
+                    t.year,
+                    "invalid",
+                    key=t.key,
+                    errors=before.get("errors", 0),
+                    warnings=before.get("warnings", 0),
+                    messages=before.get("messages", []),
+                    findings=before.get("findings", []),
+                )
+                results[t.name] = r
+                on_result(r)
+            else:
+                stale.append(t)
+        on_plan(len(targets), len(stale))
+        by_name = {t.name: t for t in stale}
+        try:
+            if stale:
+                tasks, early, _ = _tasks(stale, opts)
+                for r in early:
+                    results[f"{r.agency}/{r.year}"] = r
+                    on_result(r)
+                runs: Iterable[tuple[dict[str, Any], dict[str, Any]]]
+                if not tasks:
+                    runs = ()
+                elif opts.scheduler:
+                    runs = _dask(tasks, opts.scheduler)
+                elif len(tasks) == 1 or opts.jobs <= 1:
+                    runs = _inline(tasks)
+                else:
+                    runs = _local(tasks, opts.jobs)
+                for task, out in runs:
+                    target = by_name[task["name"]]
+                    found = task["parameters"]["findings"]
+                    n_err = sum(f["severity"] == "error" for f in found)
+                    r = Result(
+                        target.agency,
+                        target.year,
+                        "built",
+                        seconds=out.get("seconds", 0.0),
+                        key=target.key,
+                        errors=n_err,
+                        warnings=len(found) - n_err,
+                        findings=found,
+                    )
+                    if "error" in out:
+                        r.status, r.messages = "failed", [out["error"]]
+                    else:
+                        r.timings = out["timings"]
+                        r.built_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+                        _write(target, r, out["files"], opts)
+                        if n_err:
+                            r.status = "invalid"
+                            r.messages = [f["message"] for f in found if f["severity"] == "error"]
+                    results[task["name"]] = r
+                    on_result(r)
+        finally:
+            from xxgk import index
+
+            ordered = [results[t.name] for t in targets if t.name in results]
+            index.write(opts.outputs, _index_entries(opts, ordered, previous))
+    return Summary([results[t.name] for t in targets if t.name in results], time.perf_counter() - started)
+
+
+def _index_entries(opts: Options, results: list[Result], previous: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every report known to outputs/, the ones of this build updated."""
+    entries = dict(previous)
+    for r in results:
+        d = opts.outputs / r.agency / str(r.year)
+        entry = asdict(r)
+        entry["status"] = r.status
+        entry["files"] = {a: f"{r.agency}/{r.year}/{a}" for a in ARTIFACTS if (d / a).is_file()}
+        if r.status == "skipped":
+            entry["status"] = "built" if not r.errors else "invalid"
+            entry["fresh"] = True
+        entries[f"{r.agency}/{r.year}"] = entry
+    names = _agency_names(opts.params, {e["agency"] for e in entries.values()})
+    for e in entries.values():
+        e["agency_name"] = names.get(e["agency"], e.get("agency_name", e["agency"]))
+    return [entries[k] for k in sorted(entries)]
+
+
+def _agency_names(params: Path, agencies: set[str]) -> dict[str, str]:
+    out = {}
+    for a in agencies:
+        try:
+            out[a] = model.read_agency(params / a).name
+        except (model.InputError, OSError):
+            continue
+    return out
+
+
+@dataclass
+class Difference:
+    name: str
+    files: list[str]
+    reason: str = ""
+
+
+def verify(opts: Options, on_result: Callable[[Result], None] = lambda r: None) -> tuple[int, list[Difference]]:
+    """Rebuild the published reports of the selection elsewhere and compare them byte for byte.
+
+    Each report is rebuilt with the render options its manifest records, into a temporary folder,
+    so ``outputs/`` is only read. Returns how many reports were compared and those that differ.
+    """
+    import tempfile
+
+    targets = plan.targets(opts.params, opts.template, opts.render_options(), opts.agencies or None, opts.years or None)
+    differences: list[Difference] = []
+    groups: dict[str, list[Target]] = {}
+    for t in targets:
+        manifest = read_manifest(out_dir(opts.outputs, t))
+        if manifest is None:
+            differences.append(Difference(t.name, [], "没有已发布的报告"))
+            continue
+        groups.setdefault(json.dumps(manifest.get("options", {}), sort_keys=True), []).append(t)
+    compared = 0
+    for options_json, group in groups.items():
+        options = json.loads(options_json)
+        with tempfile.TemporaryDirectory(prefix="xxgk-verify-") as tmp:
+            sub = Options(
+                params=opts.params,
+                outputs=Path(tmp) / "outputs",
+                template=opts.template,
+                agencies=sorted({t.agency for t in group}),
+                years=sorted({t.year for t in group}),
+                jobs=opts.jobs,
+                scheduler=opts.scheduler,
+                force=True,
+                allow_invalid=bool(options.get("allow_invalid", False)),
+                timeout=opts.timeout,
+                warm_kernels=opts.warm_kernels,
+            )
+            built = {f"{r.agency}/{r.year}": r for r in build(sub, on_result).results}
+            for t in group:
+                r = built.get(t.name)
+                if (
+                    r is None
+                    or r.status not in ("built", "invalid")
+                    or not (out_dir(sub.outputs, t) / ARTIFACTS[0]).exists()
+                ):
+                    differences.append(Difference(t.name, [], "重新生成失败：" + "；".join(r.messages if r else [])))
+                    continue
+                compared += 1
+                differ = [
+                    a
+                    for a in ARTIFACTS
+                    if (out_dir(sub.outputs, t) / a).read_bytes() != (out_dir(opts.outputs, t) / a).read_bytes()
+                ]
+                if differ:
+                    differences.append(Difference(t.name, differ, "与重新生成的结果不一致"))
+    return compared, differences

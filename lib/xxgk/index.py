@@ -1,0 +1,36 @@
+"""``outputs/index.html`` for reviewers and ``outputs/index.json`` for machines.
+
+One row per body × year: status, error and warning counts with the findings one click away
+(a ``<details>`` element), links to the HTML, PDF and executed notebook, and when it was built.
+Filtering by status uses radio buttons and CSS sibling selectors, so the page needs no script and
+no network resource: it works offline, opened straight from disk.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+STATUSES = {"built": "已生成", "invalid": "数据有误", "failed": "失败"}
+
+
+KINDS = {"report.html": "HTML", "report.pdf": "PDF", "report.ipynb": "Notebook"}
+
+
+def render_html(entries: list[dict[str, Any]]) -> str:
+    env = Environment(loader=PackageLoader("xxgk", "."), autoescape=select_autoescape(default=True))
+    counts = {s: sum(e["status"] == s for e in entries) for s in STATUSES}
+    return env.get_template("index.html.j2").render(entries=entries, statuses=STATUSES, counts=counts, kinds=KINDS)
+
+
+def write(outputs: Path, entries: list[dict[str, Any]]) -> None:
+    """Write both index files atomically (a reviewer never opens half a page)."""
+    from xxgk.paramfile import write_atomic
+
+    outputs.mkdir(parents=True, exist_ok=True)
+    data = {"reports": entries}
+    write_atomic(outputs / "index.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    write_atomic(outputs / "index.html", render_html(entries))

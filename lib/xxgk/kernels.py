@@ -1,0 +1,101 @@
+"""Warm Jupyter kernels, reused across reports in one worker process.
+
+Starting a kernel and importing the report's libraries is most of the cost of one report. A worker
+(a process of the local pool, or a Dask worker thread) keeps one kernel per thread, already
+running with xxgk's report modules imported, and hands it to papermill for the next report.
+A kernel is replaced after any error and after ``MAX_USES`` reports, so a leak or a stray global
+can never accumulate; the notebook itself defines every name it uses, and the render pipeline
+renumbers execution counts, so a report from a reused kernel is byte-identical to one from a fresh
+kernel (tested in tests/test_build.py).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import multiprocessing.util
+import os
+import shutil
+import tempfile
+import threading
+from typing import Any
+
+MAX_USES = 25
+START_TIMEOUT = 60.0
+# Run once in a new kernel so the first report does not pay for these imports.
+WARM_UP = "import xxgk.report, xxgk.tables, xxgk.narrative, xxgk.charts\n"
+
+_local = threading.local()
+_all: list[WarmKernel] = []
+_lock = threading.Lock()
+
+
+class WarmKernel:
+    def __init__(self, kernel_name: str = "python3", max_uses: int = MAX_USES):
+        self.kernel_name = kernel_name
+        self.max_uses = max_uses
+        self.km: Any = None
+        self.uses = 0
+        self.sockets = ""
+
+    def _start(self) -> None:
+        from jupyter_client.manager import KernelManager
+
+        # IPC sockets in a folder of our own: jupyter_client picks IPC names by probing the
+        # current folder, which races between worker processes sharing it; TCP would log a
+        # plain-text warning for every kernel.
+        self.sockets = tempfile.mkdtemp(prefix="xxgk-kernel-")
+        km = KernelManager(kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(self.sockets, "k"))
+        km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=START_TIMEOUT)
+            kc.execute_interactive(WARM_UP, timeout=START_TIMEOUT, store_history=False)
+        finally:
+            kc.stop_channels()
+        self.km, self.uses = km, 0
+
+    def get(self) -> Any:
+        """A running kernel manager for the next report (a new one when due)."""
+        if self.km is not None and (self.uses >= self.max_uses or not self.km.is_alive()):
+            self.discard()
+        if self.km is None:
+            self._start()
+        self.uses += 1
+        return self.km
+
+    def discard(self) -> None:
+        """Shut the kernel down (after an error, or when it has served enough reports)."""
+        km, self.km = self.km, None
+        if km is not None:
+            # A dead kernel cannot be shut down twice; it is gone either way.
+            with contextlib.suppress(Exception):
+                km.shutdown_kernel(now=True)
+        if self.sockets:
+            shutil.rmtree(self.sockets, ignore_errors=True)
+            self.sockets = ""
+
+
+def for_this_thread() -> WarmKernel:
+    kernel = getattr(_local, "kernel", None)
+    if kernel is None:
+        kernel = WarmKernel()
+        _local.kernel = kernel
+        with _lock:
+            _all.append(kernel)
+    return kernel
+
+
+def shutdown_all() -> None:
+    """Leave no kernel behind when the worker process ends."""
+    with _lock:
+        for kernel in _all:
+            kernel.discard()
+        _all.clear()
+
+
+# A pool worker leaves through multiprocessing's own exit path, which skips atexit handlers
+# but runs its finalizers; a plain process runs atexit. Register with both.
+atexit.register(shutdown_all)
+multiprocessing.util.Finalize(None, shutdown_all, exitpriority=10)

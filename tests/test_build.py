@@ -1,0 +1,301 @@
+"""Batch builds as a scheduled job runs them: incremental, parallel, Dask, safe to interrupt."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import filelock
+import psutil
+import pytest
+
+from tests.conftest import REPO, tree_digest
+from xxgk import build
+
+pytestmark = pytest.mark.slow
+
+TEMPLATE = REPO / "notebooks" / "annual_report.ipynb"
+ARTIFACTS = build.ARTIFACTS
+
+
+def small_params(tmp_path: Path, agencies: dict[str, list[int]]) -> Path:
+    """A params tree with only some bodies and years of the examples (builds stay short)."""
+    dst = tmp_path / "params"
+    for agency, years in agencies.items():
+        src = REPO / "params" / agency
+        (dst / agency).mkdir(parents=True)
+        shutil.copy(src / "agency.yaml", dst / agency / "agency.yaml")
+        for y in years:
+            shutil.copy(src / f"{y}.yaml", dst / agency / f"{y}.yaml")
+    return dst
+
+
+def opts(params: Path, outputs: Path, **kw: object) -> build.Options:
+    kw.setdefault("template", TEMPLATE)
+    return build.Options(params=params, outputs=outputs, jobs=2, **kw)  # type: ignore[arg-type]
+
+
+def report_bytes(outputs: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(outputs)): p.read_bytes() for p in sorted(outputs.rglob("report.*"))}
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, build.Summary]:
+    """One body over the version switch, built once with the local pool (shared by several tests)."""
+    tmp = tmp_path_factory.mktemp("town")
+    params = small_params(tmp, {"shiqiao-town": [2020, 2021, 2022], "lanzhou-xinqu-audit": [2020]})
+    outputs = tmp / "outputs"
+    summary = build.build(opts(params, outputs))
+    return params, outputs, summary
+
+
+def test_first_build_builds_everything_with_manifest_and_index(town) -> None:
+    _, outputs, summary = town
+    assert [r.status for r in summary.results] == ["built"] * 4, [r.messages for r in summary.results]
+    for r in summary.results:
+        d = outputs / r.agency / str(r.year)
+        assert all((d / a).is_file() for a in ARTIFACTS)
+        manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["key"] == r.key and set(manifest["files"]) == set(ARTIFACTS)
+        assert {"template", "xxgk", "fonts", "agency.yaml", f"{r.year}.yaml"} <= set(manifest["inputs"])
+        assert manifest["timings"] and "versions" in manifest
+    index = json.loads((outputs / "index.json").read_text(encoding="utf-8"))
+    assert [(e["agency"], e["year"], e["status"]) for e in index["reports"]] == [
+        ("lanzhou-xinqu-audit", 2020, "built"),
+        ("shiqiao-town", 2020, "built"),
+        ("shiqiao-town", 2021, "built"),
+        ("shiqiao-town", 2022, "built"),
+    ]
+
+
+def test_index_links_every_report_and_needs_no_network(town) -> None:
+    _, outputs, _ = town
+    html = (outputs / "index.html").read_text(encoding="utf-8")
+    for agency, year in [("lanzhou-xinqu-audit", 2020), ("shiqiao-town", 2021)]:
+        for a in ARTIFACTS:
+            assert f'href="{agency}/{year}/{a}"' in html
+            assert (outputs / agency / str(year) / a).is_file()
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+    assert 'lang="zh"' in html and "石桥镇人民政府" in html
+
+
+def test_second_build_skips_everything_without_a_kernel(town) -> None:
+    params, outputs, _ = town
+    before = tree_digest(outputs / "shiqiao-town")
+    t = time.perf_counter()
+    summary = build.build(opts(params, outputs))
+    assert time.perf_counter() - t < 1.0
+    assert [r.status for r in summary.results] == ["skipped"] * 4
+    assert tree_digest(outputs / "shiqiao-town") == before
+
+
+def test_changing_one_file_rebuilds_exactly_its_readers(tmp_path: Path) -> None:
+    params = small_params(tmp_path, {"shiqiao-town": [2020, 2021, 2022], "lanzhou-xinqu-audit": [2020]})
+    outputs = tmp_path / "outputs"
+    build.build(opts(params, outputs))
+    path = params / "shiqiao-town" / "2021.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "other: 本年度未收取信息处理费。", "other: 本年度未收取任何信息处理费。"
+        ),
+        encoding="utf-8",
+    )
+    summary = build.build(opts(params, outputs))
+    status = {(r.agency, r.year): r.status for r in summary.results}
+    assert status == {
+        ("lanzhou-xinqu-audit", 2020): "skipped",
+        ("shiqiao-town", 2020): "skipped",
+        ("shiqiao-town", 2021): "built",
+        ("shiqiao-town", 2022): "built",  # shows 2021 in its trends and checks X1 against it
+    }
+    html = (outputs / "shiqiao-town" / "2021" / "report.html").read_text(encoding="utf-8")
+    assert "本年度未收取任何信息处理费。" in html
+
+
+def test_dask_cluster_on_loopback_gives_the_same_bytes(town, tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    params, local_outputs, _ = town
+    outputs = tmp_path / "dask-outputs"
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        summary = build.build(opts(params, outputs, scheduler=cluster.scheduler_address))
+    assert [r.status for r in summary.results] == ["built"] * 4
+    assert report_bytes(outputs) == report_bytes(local_outputs)
+
+
+def test_a_reused_kernel_gives_the_same_bytes_as_a_fresh_one(town, tmp_path: Path) -> None:
+    params, warm_outputs, _ = town
+    outputs = tmp_path / "fresh"
+    summary = build.build(opts(params, outputs, warm_kernels=False, jobs=1))
+    assert {r.status for r in summary.results} == {"built"}
+    assert report_bytes(outputs) == report_bytes(warm_outputs)
+
+
+def test_a_failing_report_does_not_stop_the_others(tmp_path: Path) -> None:
+    import nbformat
+
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    boom = 'if agency_year["agency"]["id"] == "shiqiao-town" and agency_year["year"] == 2021:\n    raise RuntimeError("示例故障")'
+    nb.cells.insert(3, nbformat.v4.new_code_cell(boom))
+    template = tmp_path / "failing.ipynb"
+    nbformat.write(nb, template)
+    params = small_params(tmp_path, {"shiqiao-town": [2020, 2021], "lanzhou-xinqu-audit": [2020]})
+    outputs = tmp_path / "outputs"
+    old = outputs / "shiqiao-town" / "2021"
+    old.mkdir(parents=True)
+    (old / "report.html").write_text("上一次的报告", encoding="utf-8")
+    summary = build.build(opts(params, outputs, template=template))
+    status = {(r.agency, r.year): r.status for r in summary.results}
+    assert status[("shiqiao-town", 2021)] == "failed"
+    assert status[("shiqiao-town", 2020)] == "built" and status[("lanzhou-xinqu-audit", 2020)] == "built"
+    failed = next(r for r in summary.results if r.status == "failed")
+    assert "示例故障" in " ".join(failed.messages) and "RuntimeError" in " ".join(failed.messages)
+    assert (old / "report.html").read_text(encoding="utf-8") == "上一次的报告"
+    assert not summary.ok
+
+
+def test_invalid_data_is_not_rendered_unless_allowed(tmp_path: Path) -> None:
+    params = small_params(tmp_path, {"shiqiao-town": [2020]})
+    path = params / "shiqiao-town" / "2020.yaml"
+    text = path.read_text(encoding="utf-8")
+    i = text.index("    granted:")
+    j = text.index("natural: ", i)
+    k = text.index("  #", j)
+    path.write_text(text[:j] + "natural: 99" + text[k:], encoding="utf-8")
+    outputs = tmp_path / "outputs"
+    (r,) = build.build(opts(params, outputs)).results
+    assert r.status == "invalid" and r.errors >= 2
+    assert not (outputs / "shiqiao-town" / "2020").exists()
+    (r,) = build.build(opts(params, outputs)).results  # still invalid, known without rendering
+    assert r.status == "invalid"
+    (r,) = build.build(opts(params, outputs, allow_invalid=True)).results
+    assert r.status == "invalid"  # rendered, with the banner, but still reported as invalid
+    html = (outputs / "shiqiao-town" / "2020" / "report.html").read_text(encoding="utf-8")
+    assert "I1" in html
+
+
+def test_lock_stops_a_second_build(tmp_path: Path, run_cli) -> None:
+    params = small_params(tmp_path, {"shiqiao-town": [2020]})
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    with filelock.FileLock(str(outputs / build.LOCK)):
+        with pytest.raises(build.BuildError, match="另一个构建正在使用"):
+            build.build(opts(params, outputs, lock_timeout=0.3))
+        code, _, err = run_cli(
+            "build", "--params", params, "--outputs", outputs, "--template", TEMPLATE, "--lock-timeout", "0.3"
+        )
+        assert code == 2 and "另一个构建正在使用" in err
+
+
+def test_verify_catches_a_hand_edited_output(town, run_cli) -> None:
+    params, outputs, _ = town
+    args = (
+        "verify",
+        "--params",
+        params,
+        "--outputs",
+        outputs,
+        "--template",
+        TEMPLATE,
+        "--agency",
+        "lanzhou-xinqu-audit",
+    )
+    code, out, err = run_cli(*args)
+    assert code == 0, out + err
+    html = outputs / "lanzhou-xinqu-audit" / "2020" / "report.html"
+    original = html.read_bytes()
+    try:
+        html.write_bytes(original.replace("兰州新区审计局".encode(), "兰州新区审计厅".encode(), 1))
+        code, out, _ = run_cli(*args)
+        assert code == 1
+        assert "lanzhou-xinqu-audit/2020" in out and "report.html" in out
+    finally:
+        html.write_bytes(original)
+
+
+def _children_pids() -> set[int]:
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+def test_a_killed_worker_does_not_lose_reports(tmp_path: Path) -> None:
+    params = small_params(tmp_path, {"shiqiao-town": [2020, 2021, 2022], "qingshan-county-education": [2021, 2022]})
+    outputs = tmp_path / "outputs"
+    killed: list[int] = []
+
+    def kill_a_worker() -> None:
+        deadline = time.time() + 60
+        while time.time() < deadline and not killed:
+            for p in psutil.Process().children(recursive=True):
+                try:
+                    if "ipykernel" in " ".join(p.cmdline()):
+                        worker = p.parent()
+                        if worker is not None and worker.pid != os.getpid():
+                            worker.kill()
+                            killed.append(worker.pid)
+                            return
+                except psutil.Error:
+                    continue
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_a_worker)
+    killer.start()
+    summary = build.build(opts(params, outputs))
+    killer.join()
+    assert killed, "no worker was seen to kill"
+    assert [r.status for r in summary.results] == ["built"] * 5, [r.messages for r in summary.results]
+    for r in summary.results:
+        assert all((outputs / r.agency / str(r.year) / a).is_file() for a in ARTIFACTS)
+    time.sleep(1.5)
+    assert not [p for p in psutil.Process().children(recursive=True) if p.is_running() and p.status() != "zombie"]
+
+
+def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    params = small_params(tmp_path, {"shiqiao-town": [2019, 2020, 2021, 2022, 2023, 2024]})
+    outputs = tmp_path / "outputs"
+    cmd = [
+        sys.executable,
+        "-m",
+        "xxgk.cli",
+        "build",
+        "--params",
+        str(params),
+        "--outputs",
+        str(outputs),
+        "--template",
+        str(TEMPLATE),
+        "--jobs",
+        "2",
+        "--json",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: set[int] = set()
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            kids = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            break
+        seen |= {k.pid for k in kids}
+        if any("ipykernel" in " ".join(k.cmdline()) for k in kids if k.is_running()):
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "已中断" in err
+    time.sleep(0.5)
+    alive = [pid for pid in seen if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    assert not alive, f"left behind: {alive}"
+    assert not list(outputs.rglob(".tmp-*"))
+    for d in outputs.glob("shiqiao-town/*"):
+        assert sorted(p.name for p in d.iterdir()) == sorted([*ARTIFACTS, "manifest.json"])
