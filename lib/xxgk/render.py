@@ -38,6 +38,7 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "annual_report.ip
 NOTEBOOK_NAME = "notebooks/annual_report.ipynb"
 """How the executed notebook's record names its template (never a machine path)."""
 PARAMETER_NAMES = ("agency_year", "history", "findings", "options")
+ERROR_MARKER_TAG = "papermill-error-cell-tag"  # papermill.execute.ERROR_MARKER_TAG
 FILES = ("report.ipynb", "report.html", "report.pdf")
 KERNEL_NAME = "python3"
 START_TIMEOUT = 60.0
@@ -172,6 +173,7 @@ def execute(
         "on_cell_start": progress.on_cell_start,
         "timeout_func": progress.cell_timeout,
         "shutdown_kernel": "immediate",
+        "record_timing": False,  # nbclient's per-cell iopub timestamps
     }
     if kernel_manager is not None:
         engine_kwargs["km"] = kernel_manager
@@ -213,11 +215,17 @@ def execute(
 
 
 def _partial(progress: _Progress, parameters: Mapping[str, Any]) -> bytes | None:
-    """The notebook as far as it ran (with papermill's error markers), for whoever debugs it."""
+    """The notebook as far as it ran, for whoever debugs it; cell numbers match the RenderError.
+
+    papermill inserts two "error marker" cells into a failed notebook; they are dropped so that
+    cell ``n`` of the error is cell ``n`` of this notebook (the error output itself is kept).
+    """
     if progress.nb is None:
         return None
     with contextlib.suppress(Exception):
-        return serialize(normalize(progress.nb, parameters))
+        nb = progress.nb
+        nb.cells = [c for c in nb.cells if ERROR_MARKER_TAG not in c.get("metadata", {}).get("tags", [])]
+        return serialize(normalize(nb, parameters))
     return None
 
 
@@ -241,6 +249,7 @@ def normalize(nb: NotebookNode, parameters: Mapping[str, Any]) -> NotebookNode:
     count = 0
     seen: set[str] = set()
     for index, cell in enumerate(nb.cells):
+        cell.get("metadata", {}).pop("execution", None)  # nbclient's timestamps, should any remain
         cell_pm = cell.get("metadata", {}).get("papermill")
         if cell_pm is not None:
             for key in _VOLATILE:
