@@ -186,6 +186,9 @@ def test_t2_blocks_labels_and_values(ay: AgencyYear) -> None:
             values = [_text(ay.tables["t2"][row.key][c.key]) for c in block.columns]
             expected.append([row.label, *values] + [values[-1]] * (3 - len(values)))
     assert grid == expected
+    # The same grid as pandas reads it (it takes the first two all-header rows as the column header).
+    df = _frame(table_html(ay, "t2"))
+    assert [list(level) for level in zip(*df.columns, strict=True)] + df.astype(str).values.tolist() == expected
     assert len(table.find_class("num")) == {"2019": 22, "2021": 10}[ay.format.id]
     assert len(table.findall("tbody")) == len(ay.format.t2_blocks)
 
