@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import functools
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -117,7 +117,7 @@ def _figure_html(svg: bytes, alt: str, caption: str) -> str:
     )
 
 
-def _draw(paint: Any) -> bytes:
+def _draw(paint: Callable[[Figure], None]) -> bytes:
     """Run ``paint(fig)`` under the report's own rc settings, on top of matplotlib's defaults."""
     font_path()
     with style.context(["default", _RC]):
