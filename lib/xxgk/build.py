@@ -103,13 +103,16 @@ class Summary:
 
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
     """Render one report from its parameters; never raises, so any executor can carry the result."""
+    import nbformat
+
     from xxgk import kernels, render
 
     started = time.perf_counter()
     kernel = kernels.for_this_thread() if task.get("warm", True) else None
     try:
         km = kernel.get() if kernel else None
-        art = render.build_artifacts(task["parameters"], timeout=task["timeout"], kernel_manager=km)
+        template = nbformat.reads(task["template"], as_version=4)
+        art = render.build_artifacts(task["parameters"], timeout=task["timeout"], kernel_manager=km, template=template)
     except Exception as e:  # the report failed, not the worker: say why and move on
         if kernel:
             kernel.discard()
@@ -246,6 +249,7 @@ def _tasks(
         for f in rules.check_agency(agency_years):
             findings_of.setdefault(f"{f.agency}/{f.year}", []).append(f.to_dict())
     tasks, early = [], []
+    template = opts.template.read_text(encoding="utf-8")
     for t in stale:
         own = years.get(t.agency, [])
         ay = next((a for a in own if a.year == t.year), None)
@@ -272,6 +276,7 @@ def _tasks(
                 "key": t.key,
                 "timeout": opts.timeout,
                 "warm": opts.warm_kernels,
+                "template": template,
                 "parameters": {
                     "agency_year": model.to_dict(ay),
                     "history": [model.to_dict(a) for a in history],

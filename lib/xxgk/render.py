@@ -117,7 +117,11 @@ def document_id(parameters: Mapping[str, Any]) -> str:
 # --- execute -------------------------------------------------------------------------------------
 
 
-def load_template(template: Path | None = None) -> NotebookNode:
+def load_template(template: Path | NotebookNode | None = None) -> NotebookNode:
+    """The template as a notebook: a path, or a notebook already read (a task carries its template
+    to a worker that may not have the repository's notebooks/ folder)."""
+    if isinstance(template, NotebookNode):
+        return nbformat.from_dict(template)
     return nbformat.read(template or NOTEBOOK, as_version=4)
 
 
@@ -155,7 +159,7 @@ def execute(
     *,
     timeout: float = 120,
     kernel_manager: Any = None,
-    template: Path | None = None,
+    template: Path | NotebookNode | None = None,
 ) -> NotebookNode:
     """Run the template with papermill's Python API; return the executed, normalized notebook.
 
@@ -305,7 +309,7 @@ def build_artifacts(
     *,
     timeout: float = 120,
     kernel_manager: Any = None,
-    template: Path | None = None,
+    template: Path | NotebookNode | None = None,
 ) -> Artifacts:
     """Execute the report notebook with ``parameters`` and render it; return the three files as bytes.
 
