@@ -168,8 +168,14 @@ def test_a_missing_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> Non
         font_path.cache_clear()
 
 
-def test_wrapper_html_is_plain_and_escaped(series: list[AgencyYear]) -> None:
+def test_figures_say_what_they_are_and_where_they_belong(series: list[AgencyYear]) -> None:
+    figs = _figures(charts_html(series[-1], series))
+    assert [(f.get("class"), f.get("data-section")) for f in figs] == [
+        ("chart applicants", "t3"),
+        ("chart outcomes", "t3"),
+        ("chart review-litigation", "t4"),
+        ("chart trend", "t3"),
+    ]
     for snippet in charts_html(series[-1], series):
         assert " id=" not in snippet.split("src=")[0]
-        assert snippet.startswith('<figure class="chart"><img src="data:image/svg+xml;base64,')
         assert snippet.endswith("</figcaption></figure>")

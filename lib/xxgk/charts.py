@@ -108,12 +108,14 @@ def _svg(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _figure_html(svg: bytes, alt: str, caption: str) -> str:
+def _figure_html(kind: str, section: str, svg: bytes, alt: str, caption: str) -> str:
+    """``class="chart <kind>"`` and ``data-section`` (t3/t4) let the report place and style a chart
+    without reading its caption."""
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
     return str(
-        Markup('<figure class="chart"><img src="{}" alt="{}"><figcaption>{}</figcaption></figure>').format(
-            uri, alt, caption
-        )
+        Markup(
+            '<figure class="chart {}" data-section="{}"><img src="{}" alt="{}"><figcaption>{}</figcaption></figure>'
+        ).format(kind, section, uri, alt, caption)
     )
 
 
@@ -147,7 +149,7 @@ def _applicants(ay: AgencyYear, apps: Mapping[str, Any]) -> str:
 
     caption = f"{ay.year}年新收政府信息公开申请的申请人类型（单位：件）"
     alt = f"柱状图：{caption}。{_listing(data.to_dict())}，合计{apps['new']}件。"
-    return _figure_html(_draw(paint), alt, caption)
+    return _figure_html("applicants", "t3", _draw(paint), alt, caption)
 
 
 def _outcome_labels(ay: AgencyYear) -> dict[str, str]:
@@ -170,7 +172,7 @@ def _outcomes(ay: AgencyYear, apps: Mapping[str, Any]) -> str:
 
     caption = f"{ay.year}年政府信息公开申请办理结果（办结{apps['handled']}件，单位：件）"
     alt = f"横向条形图：{caption}。{_listing(data.to_dict())}。"
-    return _figure_html(_draw(paint), alt, caption)
+    return _figure_html("outcomes", "t3", _draw(paint), alt, caption)
 
 
 def _review_litigation(ay: AgencyYear) -> str:
@@ -209,7 +211,7 @@ def _review_litigation(ay: AgencyYear) -> str:
         detail = _listing({k: int(v) for k, v in row.items() if v})
         parts.append(f"{name}{int(row.sum())}件" + (f"（{detail}）" if detail else ""))
     alt = f"堆积条形图：{caption}。" + "；".join(parts) + "。"
-    return _figure_html(_draw(paint), alt, caption)
+    return _figure_html("review-litigation", "t4", _draw(paint), alt, caption)
 
 
 def _trend(years: Sequence[AgencyYear]) -> str:
@@ -239,7 +241,7 @@ def _trend(years: Sequence[AgencyYear]) -> str:
     caption = f"{first}—{last}年政府信息公开申请数量（单位：件）"
     listing = "；".join(f"{y}年新收{int(r['新收申请'])}件、办结{int(r['办结'])}件" for y, r in frame.iterrows())
     alt = f"柱状图：{caption}。{listing}。"
-    return _figure_html(_draw(paint), alt, caption)
+    return _figure_html("trend", "t3", _draw(paint), alt, caption)
 
 
 def _years(ay: AgencyYear, history: Iterable[AgencyYear]) -> list[AgencyYear]:
@@ -259,7 +261,9 @@ def charts_html(ay: AgencyYear, history: list[AgencyYear]) -> list[str]:
       (later years in ``history`` are ignored: a report shows nothing after its own year).
 
     A body with no applications gets the sentence "本年度未收到政府信息公开申请。" instead of empty
-    charts. Same data → same bytes, in any process.
+    charts. Each figure says what it shows and where it belongs: ``class="chart applicants"`` /
+    ``outcomes`` / ``trend`` with ``data-section="t3"``, ``review-litigation`` with ``"t4"``.
+    Same data → same bytes, in any process.
     """
     f = figs.figures(ay)
     apps = f["applications"]
