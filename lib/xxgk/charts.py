@@ -1,13 +1,15 @@
 """Charts of one report: who applied, how applications ended, review and litigation, the trend.
 
-Each chart is an SVG embedded as a ``data:`` URI in an ``<img>`` with Chinese alt text that states the
+Each chart is a PNG embedded as a ``data:`` URI in an ``<img>`` with Chinese alt text that states the
 numbers, inside a ``<figure>`` with a caption, so the HTML is self-contained and the chart is
 readable without seeing it.
 
-Why SVG with text as paths: the glyphs are drawn into the file, so neither a browser nor WeasyPrint
-needs the font, nothing can fall back to the Japanese forms of Noto CJK at view time, and the print
-is sharp at any size. With a fixed hash salt and no date the bytes are the same in every process,
-which the build relies on (same inputs, same bytes).
+Why PNG at print resolution (200 dpi): the glyphs are rasterised by matplotlib from the Noto Sans
+CJK SC face it was told to use, so neither a browser nor WeasyPrint needs the font and nothing can
+fall back to the Japanese forms at view time. SVG with text as paths gave the same guarantee but
+cost WeasyPrint about 0.5 s per report to draw its thousands of paths (bench/bench_build.py), a
+quarter of a report's time. With no metadata the bytes are the same in every process, which the
+build relies on (same inputs, same bytes).
 
 Why ``Figure`` and not pyplot: pyplot keeps global state (current figure, backend, a registry of
 open figures) that a reused notebook kernel shares with the notebook's own code. A bare ``Figure``
@@ -54,9 +56,6 @@ _RC: dict[str, Any] = {
     "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
     "figure.figsize": FIGSIZE,
     "figure.dpi": 100,
-    "svg.fonttype": "path",
-    "svg.hashsalt": "xxgk",
-    "svg.image_inline": True,
     "savefig.bbox": None,
     "savefig.transparent": False,
     "savefig.facecolor": "white",
@@ -102,20 +101,26 @@ def font_path() -> str:
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _svg(fig: Figure) -> bytes:
+DPI = 200
+# CSS pixels of the figure (96 per inch): the size the chart is shown at, whatever its resolution.
+CSS_SIZE = (round(FIGSIZE[0] * 96), round(FIGSIZE[1] * 96))
+
+
+def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
 
 
-def _figure_html(kind: str, section: str, svg: bytes, alt: str, caption: str) -> str:
+def _figure_html(kind: str, section: str, png: bytes, alt: str, caption: str) -> str:
     """``class="chart <kind>"`` and ``data-section`` (t3/t4) let the report place and style a chart
     without reading its caption."""
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     return str(
         Markup(
-            '<figure class="chart {}" data-section="{}"><img src="{}" alt="{}"><figcaption>{}</figcaption></figure>'
-        ).format(kind, section, uri, alt, caption)
+            '<figure class="chart {}" data-section="{}"><img src="{}" width="{}" height="{}" alt="{}">'
+            "<figcaption>{}</figcaption></figure>"
+        ).format(kind, section, uri, CSS_SIZE[0], CSS_SIZE[1], alt, caption)
     )
 
 
@@ -125,7 +130,7 @@ def _draw(paint: Callable[[Figure], None]) -> bytes:
     with style.context(["default", _RC]):
         fig = Figure(layout="constrained")
         paint(fig)
-        return _svg(fig)
+        return _png(fig)
 
 
 def _integer_axis(ax: Axes, axis: str = "y") -> None:
