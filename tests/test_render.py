@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -383,6 +384,41 @@ def test_a_cell_that_runs_too_long_is_named(tmp_path: Path) -> None:
         render.build_artifacts(parameters(ay), timeout=6, template=path)
     assert caught.value.ename == "CellTimeoutError"
     assert caught.value.source == "import time" and caught.value.cell == 5  # after the injected cell
+
+
+@pytest.mark.slow
+def test_a_dead_kernel_is_named(tmp_path: Path) -> None:
+    template = nbformat.read(render.NOTEBOOK, as_version=4)
+    template.cells.insert(3, nbformat.v4.new_code_cell("import os\nos._exit(1)", id="crash"))
+    path = tmp_path / "crash.ipynb"
+    nbformat.write(template, path)
+    with pytest.raises(render.RenderError) as caught:
+        render.build_artifacts(parameters(series(2020)[-1]), template=path)
+    assert caught.value.ename == "DeadKernelError"
+    assert caught.value.cell == 5 and caught.value.source == "import os"
+
+
+@pytest.mark.slow
+def test_a_started_kernel_is_reused_and_gives_the_same_bytes(rendered: Rendered) -> None:
+    """A later batch build keeps warm kernels: papermill must use ours and leave it running."""
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel()
+    threads: list[int] = []
+    try:
+        for _ in range(3):
+            again = render.build_artifacts(rendered.params, kernel_manager=km)
+            assert (again.ipynb, again.html, again.pdf) == (
+                rendered.artifacts.ipynb,
+                rendered.artifacts.html,
+                rendered.artifacts.pdf,
+            )
+            assert km.is_alive()
+            threads.append(threading.active_count())
+        assert threads[1] == threads[2]  # nbclient's client (a heartbeat thread, sockets) was closed
+    finally:
+        km.shutdown_kernel(now=True)
 
 
 # --- fast units ----------------------------------------------------------------------------------

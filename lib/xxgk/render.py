@@ -150,6 +150,34 @@ class _Progress:
         return max(1, math.ceil(self.deadline - time.monotonic()))
 
 
+class _BorrowedKernel:
+    """A caller's kernel manager, lent to nbclient, that closes the clients nbclient opens on it.
+
+    nbclient shuts down only kernels it started; on a borrowed one it opens a new client (a
+    heartbeat thread and five ZeroMQ sockets) per notebook and never closes it, so a warm kernel
+    serving many reports would leak a thread and ten file descriptors per report. nbclient uses
+    ``km`` by duck typing, so this proxy forwards everything and remembers the clients.
+    """
+
+    def __init__(self, km: Any) -> None:
+        self._km = km
+        self._clients: list[Any] = []
+
+    def client(self, **kw: Any) -> Any:
+        kc = self._km.client(**kw)
+        self._clients.append(kc)
+        return kc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._km, name)
+
+    def close_clients(self) -> None:
+        for kc in self._clients:
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
+        self._clients.clear()
+
+
 def _first_line(source: str) -> str:
     return next((line.strip() for line in source.splitlines() if line.strip()), "")
 
@@ -165,6 +193,9 @@ def execute(
 
     ``kernel_manager`` may be a started ``jupyter_client`` KernelManager: papermill hands it to
     nbclient (``km``), which then neither starts nor shuts it down, so a pool can keep warm kernels.
+    The kernel keeps its state between reports (the notebook assigns every name it uses, and
+    execution counts are renumbered), and the client nbclient opened on it is closed afterwards.
+    After a RenderError the caller should discard the kernel: a timed-out cell may still be running.
     """
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -179,8 +210,9 @@ def execute(
         "shutdown_kernel": "immediate",
         "record_timing": False,  # nbclient's per-cell iopub timestamps
     }
-    if kernel_manager is not None:
-        engine_kwargs["km"] = kernel_manager
+    borrowed = None if kernel_manager is None else _BorrowedKernel(kernel_manager)
+    if borrowed is not None:
+        engine_kwargs["km"] = borrowed
     try:
         executed = papermill.execute_notebook(
             nb,
@@ -215,6 +247,9 @@ def execute(
         ) from e
     except RuntimeError as e:  # a kernel that never started
         raise RenderError("execute", type(e).__name__, str(e)) from e
+    finally:
+        if borrowed is not None:
+            borrowed.close_clients()
     return normalize(executed, parameters)
 
 
