@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -165,8 +166,8 @@ class Report:
     def charts(self, section: str) -> str:
         """The figures that belong to section 三 or 四 (``"t3"``/``"t4"``), if charts are enabled.
 
-        ``charts.charts_html`` returns every figure in reading order; the review and litigation
-        chart belongs under table 四, the others (applicants, outcomes, trend) under table 三.
+        ``charts.charts_html`` returns every figure in reading order, each naming its section; the
+        review and litigation chart belongs under table 四, the others under table 三.
         """
         if section not in ("t3", "t4"):
             raise ValueError(f"charts belong to section t3 or t4, not {section!r}")
@@ -196,17 +197,17 @@ class Report:
         return next((h for h in self.history if h.year == self.ay.year - 1), None)
 
 
-_T4_MARK = "行政复议"
+_SECTION_ATTR = re.compile(r'^\s*<figure\b[^>]*\sdata-section="(t[34])"')
 
 
 def _chart_section(figure: str) -> str:
-    """Where a figure goes: under 四 if its caption is about review and litigation, else under 三.
+    """Where a figure goes: the ``data-section`` its ``<figure>`` names (``charts_html`` sets it).
 
-    ``charts_html`` does not label its figures, so this reads the caption it writes; a figure that
-    cannot be placed stays under 三, where the charts began.
+    Anything else it returns (the sentence for a body without applications) stays under 三,
+    where the application charts would have been.
     """
-    caption = figure.partition("<figcaption>")[2]
-    return "t4" if _T4_MARK in caption else "t3"
+    m = _SECTION_ATTR.match(figure)
+    return m.group(1) if m else "t3"
 
 
 def _finding_box(cls: str, lead: str, findings: Sequence[Mapping[str, Any]]) -> str:
