@@ -335,7 +335,7 @@ def test_findings_banner_illustrative_notice_and_inert_narrative(tmp_path: Path)
 
     banner = page.find_class("findings")
     assert len(banner) == 1 and "I1" in banner[0].text_content() and "应为 30，实为 29" in banner[0].text_content()
-    assert "X1" not in text  # warnings are for reviewers, unless show_warnings
+    assert "上年结转与上年报告不一致" not in page.text_content()  # warnings are for reviewers (show_warnings)
     notice = page.find_class("notice")
     assert notice and "虚构机关的示例数据" in notice[0].text_content()
 
