@@ -306,3 +306,4 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     assert not list(outputs.rglob(".tmp-*"))
     for d in outputs.glob("shiqiao-town/*"):
         assert sorted(p.name for p in d.iterdir()) == sorted([*ARTIFACTS, "manifest.json"])
+

@@ -91,8 +91,7 @@ def shutdown_all() -> None:
     """Leave no kernel behind when the worker process ends."""
     with _lock:
         for kernel in _all:
-            kernel.discard()
-        _all.clear()
+            kernel.discard()  # stays registered: its thread may start a new kernel later
 
 
 # A pool worker leaves through multiprocessing's own exit path, which skips atexit handlers
