@@ -276,6 +276,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if differences else EXIT_OK
 
 
+def cmd_placeholders(args: argparse.Namespace) -> int:
+    from xxgk.narrative import PLACEHOLDERS
+
+    width = max(map(len, PLACEHOLDERS))
+    for name, meaning in PLACEHOLDERS.items():
+        print(f"{{{{ {name} }}}}".ljust(width + 6), meaning)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--params", default="params", metavar="DIR", help="data folder (default: params)")
@@ -330,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", parents=[common, outputs, selection], help="rebuild and compare with outputs/")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("placeholders", help="list the figures a narrative may cite as {{ name }}")
+    p.set_defaults(func=cmd_placeholders)
     return parser
 
 
