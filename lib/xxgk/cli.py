@@ -355,6 +355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(p, file=sys.stderr)
         print(f"未写入任何文件：{len(e.problems)} 处问题。", file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:  # `xxgk export | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("已中断：未完成的报告没有写入，原有报告保持不变。", file=sys.stderr)
         return 130
