@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import pickle
 import re
 import shutil
 import subprocess
@@ -451,6 +452,20 @@ def test_write_report_replaces_whole_or_not_at_all(tmp_path: Path, monkeypatch: 
     render.write_report(render.Artifacts(b"nb3", b"html3", b"pdf3"), out)
     assert (out / "report.pdf").read_bytes() == b"pdf3"
     assert sorted(p.name for p in out.parent.iterdir()) == ["2022"]
+
+
+def test_render_error_travels_between_processes() -> None:
+    error = render.RenderError("execute", "NarrativeError", "未知的占位符", cell=9, source="# 一、总体情况", ipynb=b"")
+    again = pickle.loads(pickle.dumps(error))
+    assert (again.stage, again.ename, again.evalue, again.cell, again.source, again.ipynb) == (
+        "execute",
+        "NarrativeError",
+        "未知的占位符",
+        9,
+        "# 一、总体情况",
+        b"",
+    )
+    assert str(again) == str(error) == "execute failed in cell 9 (# 一、总体情况): NarrativeError: 未知的占位符"
 
 
 def test_options_refuse_unknown_and_non_boolean() -> None:

@@ -86,6 +86,15 @@ class RenderError(Exception):
         where = f" in cell {cell} ({source})" if cell is not None else ""
         super().__init__(f"{stage} failed{where}: {ename}: {evalue}".rstrip(": "))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable with every field, so a worker process or a Dask worker can send it back."""
+        kw = {"cell": self.cell, "source": self.source, "ipynb": self.ipynb}
+        return (_render_error, (self.stage, self.ename, self.evalue, kw))
+
+
+def _render_error(stage: str, ename: str, evalue: str, kw: dict[str, Any]) -> RenderError:
+    return RenderError(stage, ename, evalue, **kw)
+
 
 # --- parameters ----------------------------------------------------------------------------------
 
