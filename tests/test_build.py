@@ -185,6 +185,8 @@ def test_invalid_data_is_not_rendered_unless_allowed(tmp_path: Path) -> None:
     assert r.status == "invalid"  # rendered, with the banner, but still reported as invalid
     html = (outputs / "shiqiao-town" / "2020" / "report.html").read_text(encoding="utf-8")
     assert "I1" in html
+    for name in ARTIFACTS:  # the findings travel into the notebook: no machine path with them
+        assert str(tmp_path).encode() not in (outputs / "shiqiao-town" / "2020" / name).read_bytes()
 
 
 def test_lock_stops_a_second_build(tmp_path: Path, run_cli) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import os
 import pickle
 import re
 import shutil
@@ -434,7 +435,7 @@ def test_write_report_replaces_whole_or_not_at_all(tmp_path: Path, monkeypatch: 
     )
     before = tree_digest(tmp_path)
 
-    real_fsync = render.os.fsync
+    real_fsync = os.fsync
     calls = iter(range(100))
 
     def failing_fsync(fd: int) -> None:
@@ -442,7 +443,7 @@ def test_write_report_replaces_whole_or_not_at_all(tmp_path: Path, monkeypatch: 
             raise OSError("disk full")
         real_fsync(fd)
 
-    monkeypatch.setattr(render.os, "fsync", failing_fsync)
+    monkeypatch.setattr(os, "fsync", failing_fsync)
     with pytest.raises(OSError, match="disk full"):
         render.write_report(render.Artifacts(b"nb2", b"html2", b"pdf2"), out)
     assert tree_digest(tmp_path) == before

@@ -247,7 +247,10 @@ def _tasks(
     findings_of: dict[str, list[dict[str, Any]]] = {}
     for agency_years in years.values():
         for f in rules.check_agency(agency_years):
-            findings_of.setdefault(f"{f.agency}/{f.year}", []).append(f.to_dict())
+            # The report records its findings: name the file as it stands in params/, never by
+            # a machine path (same inputs, same bytes, whichever checkout builds them).
+            entry = {**f.to_dict(), "file": f"{f.agency}/{f.year}.yaml"}
+            findings_of.setdefault(f"{f.agency}/{f.year}", []).append(entry)
     tasks, early = [], []
     template = opts.template.read_text(encoding="utf-8")
     for t in stale:

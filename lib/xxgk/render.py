@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -385,37 +382,7 @@ def build_artifacts(
 
 
 def write_report(artifacts: Artifacts, out_dir: Path) -> None:
-    """Put the three files in ``out_dir`` whole: all new, or (on any failure) the old ones untouched.
+    """Put the three files in ``out_dir`` whole: all new, or (on any failure) the old ones untouched."""
+    from xxgk.publish import publish
 
-    The files are written and fsynced in a temporary sibling folder (same file system, so the
-    moves are renames); the old folder is then moved aside, the new one renamed into place, and
-    the old one removed. A crash between the two renames leaves ``out_dir.old-*`` with the last
-    good report, never a half-written folder at ``out_dir``.
-    """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
-        for name, data in artifacts.files().items():
-            with open(tmp / name, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-        if any(not (tmp / name).is_file() for name in FILES):
-            raise RenderError("write", "IncompleteReport", f"not all of {', '.join(FILES)} were written")
-        old: Path | None = None
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            old.rmdir()
-            out_dir.rename(old)
-        try:
-            tmp.rename(out_dir)
-        except BaseException:
-            if old is not None:
-                old.rename(out_dir)
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    publish(artifacts.files(), Path(out_dir))
