@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import pydantic
 import yaml
@@ -364,23 +364,30 @@ def _pydantic_problems(err: pydantic.ValidationError, out: _Collector) -> None:
         out.add(keys, msg, value=e.get("input") if e["type"] != "missing" else None)
 
 
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def _validated(cls: type[M], path: Path, text: str, shape: str) -> tuple[M, dict[str, Any], _Collector]:
+    """Parse a YAML mapping and validate its fixed fields; every problem names file and line."""
+    raw = _parse(path, text)
+    out = _Collector(path, text)
+    if not isinstance(raw, dict):
+        out.add((), f"{path.name} 应为映射（{shape}）", value=raw)
+        raise InputError(out.problems)
+    try:
+        return cls.model_validate(raw), raw, out
+    except pydantic.ValidationError as e:
+        _pydantic_problems(e, out)
+        raise InputError(out.problems) from None
+
+
 def read_agency(directory: Path) -> Agency:
     agency_id = directory.name
     check_agency_id(agency_id)
     path = directory / "agency.yaml"
     if not path.is_file():
         raise InputError([Problem(str(path), "缺少机关信息文件 agency.yaml（name、level、parent）")])
-    text = path.read_text(encoding="utf-8")
-    raw = _parse(path, text)
-    out = _Collector(path, text)
-    if not isinstance(raw, dict):
-        out.add((), "agency.yaml 应为映射（name、level、parent）", value=raw)
-        raise InputError(out.problems)
-    try:
-        info = AgencyInfo.model_validate(raw)
-    except pydantic.ValidationError as e:
-        _pydantic_problems(e, out)
-        raise InputError(out.problems) from None
+    info, _, _ = _validated(AgencyInfo, path, path.read_text(encoding="utf-8"), "name、level、parent")
     return Agency(agency_id, info.name, info.level, info.parent, path)
 
 
@@ -395,16 +402,7 @@ def read_year(path: Path, agency: Agency) -> AgencyYear:
 
 
 def parse_year(text: str, path: Path, agency: Agency, year: int) -> AgencyYear:
-    raw = _parse(path, text)
-    out = _Collector(path, text)
-    if not isinstance(raw, dict):
-        out.add((), "数据文件应为映射（published、tables、narrative…）", value=raw)
-        raise InputError(out.problems)
-    try:
-        head = _YearHead.model_validate(raw)
-    except pydantic.ValidationError as e:
-        _pydantic_problems(e, out)
-        raise InputError(out.problems) from None
+    head, raw, out = _validated(_YearHead, path, text, "published、tables、narrative…")
     if head.year is not None and head.year != year:
         out.add(("year",), f"与文件名的年份 {year} 不一致", value=head.year)
     try:
