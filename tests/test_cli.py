@@ -93,3 +93,54 @@ def test_console_script_is_installed() -> None:
     exe = Path(sys.executable).parent / "xxgk"
     proc = subprocess.run([exe, "check", "--params", REPO / "params"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_csv_round_trip_with_one_changed_cell_is_caught(params: Path, run_cli, tmp_path: Path) -> None:
+    """The issue's acceptance path: export, change one 表三 cell, import, check exits 1 naming it."""
+    csv_path = tmp_path / "all.csv"
+    assert run_cli("export", "--params", params, "-o", csv_path)[0] == 0
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    target = next(
+        i
+        for i, ln in enumerate(lines)
+        if ln.startswith("qingshan-county-education,") and ",2023,三,（一）予以公开,自然人," in ln
+    )
+    old = int(lines[target].rsplit(",", 1)[1])
+    lines[target] = lines[target].rsplit(",", 1)[0] + f",{old + 4}"
+    csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _, err = run_cli("import", "--params", params, csv_path)
+    assert code == 0, err
+    code, out, _ = run_cli("check", "--params", params)
+    assert code == 1
+    assert "I1 表三 （一）予以公开 / 总计：应为" in out
+    assert "I2 表三 （七）总计 / 自然人：应为" in out
+    assert "qingshan-county-education/2023.yaml" in out
+
+
+def test_render_refuses_invalid_data_and_writes_nothing(params: Path, run_cli, tmp_path: Path) -> None:
+    path = params / "shiqiao-town" / "2023.yaml"
+    text = path.read_text(encoding="utf-8")
+    i = text.index("    granted:")
+    j = text.index("natural: ", i)
+    k = text.index("  #", j)
+    path.write_text(text[:j] + "natural: 77" + text[k:], encoding="utf-8")
+    outputs = tmp_path / "outputs"
+    code, out, err = run_cli(
+        "render",
+        "shiqiao-town",
+        "2023",
+        "--params",
+        params,
+        "--outputs",
+        outputs,
+        "--template",
+        REPO / "notebooks" / "annual_report.ipynb",
+    )
+    assert code == 1
+    assert "I1 表三 （一）予以公开 / 总计" in out and "--allow-invalid" in err
+    assert not (outputs / "shiqiao-town" / "2023").exists()
+
+
+def test_render_refuses_a_bad_agency_id(run_cli) -> None:
+    code, _, err = run_cli("render", "../x", "2020")
+    assert code == 2 and "机关标识" in err
