@@ -85,7 +85,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if missing:
         raise model.InputError([model.Problem(p, "文件或目录不存在") for p in missing])
     root, agencies, files = _select(args.paths, Path(args.params))
-    tree = model.load_tree(root, agencies)
+    tree, all_findings = rules.load_and_check(root, agencies)
     problems = [
         p
         for p in tree.problems
@@ -93,7 +93,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     ]
     years = tree.years
     only = None if files is None else {str(ay.path) for ay in years if ay.path.resolve() in files}
-    findings = rules.check_tree(years, only)
+    findings = rules.locate([f for f in all_findings if only is None or f.file in only])
     n_err = len(rules.errors(findings))
     n_warn = len(findings) - n_err
     checked = len(years) if only is None else len(only)

@@ -13,7 +13,7 @@ import datetime as dt
 import difflib
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -444,7 +444,8 @@ def agency_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _load_agency(directory: Path) -> tuple[list[AgencyYear], list[Problem]]:
+def load_agency(directory: Path) -> tuple[list[AgencyYear], list[Problem]]:
+    """Every year of one body (its agency.yaml first), and the problems of what could not be read."""
     try:
         agency = read_agency(directory)
     except InputError as e:
@@ -462,26 +463,34 @@ def _load_agency(directory: Path) -> tuple[list[AgencyYear], list[Problem]]:
 # (about 1.5 ms a file, all of it in Python) is worth spreading over the cores.
 PARALLEL_FROM = 64
 
+T = TypeVar("T")
+
+
+def map_agencies(fn: Callable[[Path], T], root: Path, agencies: Iterable[str] | None = None) -> list[T]:
+    """``fn`` over each agency folder under ``root``, spread over the cores for a large tree.
+
+    ``fn`` must be a module-level function (it is sent to worker processes by reference).
+    """
+    wanted = None if agencies is None else set(agencies)
+    dirs = [d for d in agency_dirs(root) if wanted is None or d.name in wanted]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(dirs) < PARALLEL_FROM or workers < 2:
+        return [fn(d) for d in dirs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = max(1, len(dirs) // (workers * 4))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(fn, dirs, chunksize=chunk))
+
 
 def load_tree(root: Path, agencies: Iterable[str] | None = None) -> Tree:
     """Read every agency-year under ``root`` (or of the named agencies), collecting unreadable files."""
     tree = Tree()
-    wanted = None if agencies is None else set(agencies)
     if not root.is_dir():
         tree.problems.append(Problem(str(root), "数据目录不存在"))
         return tree
-    dirs = [d for d in agency_dirs(root) if wanted is None or d.name in wanted]
-    workers = min(os.cpu_count() or 1, 8)
-    if len(dirs) >= PARALLEL_FROM and workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        chunk = max(1, len(dirs) // (workers * 4))
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_load_agency, dirs, chunksize=chunk))
-    else:
-        results = [_load_agency(d) for d in dirs]
-    for years, problems in results:
+    for years, problems in map_agencies(load_agency, root, agencies):
         tree.years.extend(years)
         tree.problems.extend(problems)
     return tree

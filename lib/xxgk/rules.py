@@ -14,12 +14,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
 from xxgk import figures as figs
 from xxgk import formats
 from xxgk.formats import CellSpec, Identity
-from xxgk.model import AgencyYear, Amount, Value
+from xxgk.model import AgencyYear, Amount, Problem, Tree, Value, load_agency, map_agencies
 
 Severity = Literal["error", "warning"]
 
@@ -311,6 +312,24 @@ def errors(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "error"]
 
 
+def _load_and_check(directory: Path) -> tuple[list[AgencyYear], list[Problem], list[Finding]]:
+    years, problems = load_agency(directory)
+    return years, problems, check_agency(years)
+
+
+def load_and_check(root: Path, agencies: Iterable[str] | None = None) -> tuple[Tree, list[Finding]]:
+    """Read and check a whole tree, each body in whichever worker read it (the cores share both)."""
+    tree, findings = Tree(), []
+    if not root.is_dir():
+        tree.problems.append(Problem(str(root), "数据目录不存在"))
+        return tree, findings
+    for years, problems, found in map_agencies(_load_and_check, root, agencies):
+        tree.years.extend(years)
+        tree.problems.extend(problems)
+        findings.extend(found)
+    return tree, findings
+
+
 def check_tree(years: Iterable[AgencyYear], only: set[str] | None = None) -> list[Finding]:
     """All findings for every body, located to the line; ``only`` limits them to those files.
 
@@ -327,8 +346,7 @@ def check_tree(years: Iterable[AgencyYear], only: set[str] | None = None) -> lis
 
 
 def locate(findings: list[Finding]) -> list[Finding]:
-    from pathlib import Path
-
+    """Fill in the line of each finding's cell (parsing with positions only the files concerned)."""
     from xxgk.model import key_lines
 
     cache: dict[str, dict[tuple[str, ...], int]] = {}
