@@ -120,7 +120,7 @@ def test_i7_numbers_in_the_narrative_must_equal_the_tables() -> None:
     new = int(ay.tables["t3"]["new"]["total"])
     good = dataclasses.replace(ay, narrative=Narrative(overview=f"本年度共新收政府信息公开申请{new}件。"))
     assert rules.check_year(good) == []
-    bad = dataclasses.replace(ay, narrative=Narrative(overview=f"本年度共新收政府信息公开申请{new + 3}件。"))
+    bad = dataclasses.replace(ay, narrative=Narrative(overview=f"本年度共新收政府信息公开\n申请{new + 3}件。"))
     (f,) = rules.check_year(bad)
     assert f.rule == "I7" and f.severity == "error" and f.field == "narrative.overview"
     assert f"应为 {new}，实为 {new + 3}" in f.message and "一、总体情况" in f.message

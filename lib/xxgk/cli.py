@@ -121,13 +121,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         n = tidy.export_csv(params, sys.stdout)
     else:
-        import io
-
-        buf = io.StringIO()
-        n = tidy.export_csv(params, buf)
-        from xxgk.paramfile import write_atomic
-
-        write_atomic(Path(args.output), buf.getvalue())
+        n = tidy.export_file(params, Path(args.output))
     print(f"导出了 {n} 行。", file=sys.stderr)
     return EXIT_OK
 

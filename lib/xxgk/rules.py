@@ -184,6 +184,9 @@ NARRATIVE_FIGURES: tuple[tuple[str, str], ...] = (
     (r"行政诉讼(\d+)件", "litigation.total"),
 )
 _NARRATIVE_RE = tuple((re.compile(p), name) for p, name in NARRATIVE_FIGURES)
+# A line break between two Chinese characters is no break to a reader (the report joins them),
+# so "申请\n157件" states 157 as surely as "申请157件" does.
+_CJK_BREAK = re.compile(r"(?<=[^\x00-\x7f])[ \t]*\n[ \t]*(?=[^\x00-\x7f])")
 
 
 def _lookup(data: dict[str, Any], dotted: str) -> Any:
@@ -214,6 +217,7 @@ def check_narrative(ay: AgencyYear) -> Iterator[Finding]:
         heading = ay.format.sections[key]
         if problem:
             yield _finding("N1", ay, None, f"{heading}：{problem}", field=f"narrative.{key}")
+        text = _CJK_BREAK.sub("", text)
         for pattern, name in _NARRATIVE_RE:
             for m in pattern.finditer(text):
                 stated, actual = int(m.group(1)), int(_lookup(values, name))
