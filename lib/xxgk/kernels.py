@@ -24,6 +24,8 @@ MAX_USES = 25
 START_TIMEOUT = 60.0
 # Run once in a new kernel so the first report does not pay for these imports.
 WARM_UP = "import xxgk.report, xxgk.tables, xxgk.narrative, xxgk.charts\n"
+# Run between two reports: the last report's objects are garbage by then; hand the memory back.
+TIDY_UP = "import gc, ctypes; gc.collect(); ctypes.CDLL('libc.so.6').malloc_trim(0);\n"
 
 _local = threading.local()
 _all: list[WarmKernel] = []
@@ -38,6 +40,16 @@ class WarmKernel:
         self.uses = 0
         self.sockets = ""
 
+    def _run(self, km: Any, code: str) -> None:
+        """Run code in the kernel outside any notebook (it leaves no trace in a report)."""
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=START_TIMEOUT)
+            kc.execute_interactive(code, timeout=START_TIMEOUT, store_history=False)
+        finally:
+            kc.stop_channels()
+
     def _start(self) -> None:
         from jupyter_client.manager import KernelManager
 
@@ -47,13 +59,7 @@ class WarmKernel:
         self.sockets = tempfile.mkdtemp(prefix="xxgk-kernel-")
         km = KernelManager(kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(self.sockets, "k"))
         km.start_kernel()
-        kc = km.client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=START_TIMEOUT)
-            kc.execute_interactive(WARM_UP, timeout=START_TIMEOUT, store_history=False)
-        finally:
-            kc.stop_channels()
+        self._run(km, WARM_UP)
         self.km, self.uses = km, 0
 
     def get(self) -> Any:
@@ -62,6 +68,8 @@ class WarmKernel:
             self.discard()
         if self.km is None:
             self._start()
+        elif self.uses:
+            self._run(self.km, TIDY_UP)
         self.uses += 1
         return self.km
 
