@@ -25,7 +25,7 @@ START_TIMEOUT = 60.0
 # Run once in a new kernel so the first report does not pay for these imports.
 WARM_UP = "import xxgk.report, xxgk.tables, xxgk.narrative, xxgk.charts\n"
 # Run between two reports: the last report's objects are garbage by then; hand the memory back.
-TIDY_UP = "import gc, ctypes; gc.collect(); ctypes.CDLL('libc.so.6').malloc_trim(0);\n"
+TIDY_UP = "import gc, ctypes; gc.collect(); ctypes.CDLL('libc.so.6').malloc_trim(0)\n"
 
 _local = threading.local()
 _all: list[WarmKernel] = []
@@ -46,7 +46,7 @@ class WarmKernel:
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=START_TIMEOUT)
-            kc.execute_interactive(code, timeout=START_TIMEOUT, store_history=False)
+            kc.execute_interactive(code, timeout=START_TIMEOUT, silent=True, store_history=False)
         finally:
             kc.stop_channels()
 
