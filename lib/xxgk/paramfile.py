@@ -28,7 +28,8 @@ from xxgk.model import Agency, AgencyYear, Amount, Tables, Value
 def scalar(v: Value) -> str:
     """A value as YAML text that reads back as the same value (Decimal keeps its digits)."""
     if isinstance(v, Amount):
-        return f"{{value: {scalar(v.value)}, unit: {v.unit}}}"
+        # A sum of money is written as the body wrote it: 86000 stays 86000, not 86000.0.
+        return f"{{value: {format(v.value, 'f')}, unit: {v.unit}}}"
     if isinstance(v, Decimal):
         text = format(v, "f")
         return text if "." in text else text + ".0"
