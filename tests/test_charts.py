@@ -178,3 +178,18 @@ def test_figures_say_what_they_are_and_where_they_belong(series: list[AgencyYear
     for snippet in charts_html(series[-1], series):
         assert " id=" not in snippet.split("src=")[0]
         assert snippet.endswith("</figcaption></figure>")
+
+
+def test_proactive_disclosure_trend_needs_two_years_that_state_it(series: list[AgencyYear]) -> None:
+    import dataclasses
+
+    from xxgk.model import Facts
+
+    stated = [dataclasses.replace(y, facts=Facts(proactive_items=100 + i)) for i, y in enumerate(series)]
+    figs_ = _figures(charts_html(stated[-1], stated))
+    trend = [f for f in figs_ if "proactive-trend" in f.get("class")]
+    assert len(trend) == 1 and trend[0].get("data-section") == "t2"
+    alt = trend[0].find("img").get("alt")
+    assert all(f"{y.year}年{100 + i}条" in alt for i, y in enumerate(series))
+    only_one = [*series[:-1], stated[-1]]
+    assert not [f for f in _figures(charts_html(only_one[-1], only_one)) if "proactive-trend" in f.get("class")]

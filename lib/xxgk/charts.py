@@ -249,6 +249,22 @@ def _trend(years: Sequence[AgencyYear]) -> str:
     return _figure_html("trend", "t3", _draw(paint), alt, caption)
 
 
+def _proactive_trend(years: Sequence[AgencyYear]) -> str:
+    """Items proactively disclosed per year, from the data files' ``facts`` (the tables hold no total)."""
+    counts = [(y.year, y.facts.proactive_items) for y in years if y.facts.proactive_items is not None]
+
+    def paint(fig: Figure) -> None:
+        ax = fig.subplots()
+        bars = ax.bar([f"{y}年" for y, _ in counts], [n for _, n in counts], width=0.5, color=PALETTE[0])
+        ax.bar_label(bars, labels=[str(n) for _, n in counts], padding=2, fontsize=7)
+        _integer_axis(ax)
+        ax.margins(y=0.15)
+
+    caption = f"{counts[0][0]}—{counts[-1][0]}年主动公开政府信息条数（单位：条）"
+    listing = "；".join(f"{y}年{n}条" for y, n in counts)
+    return _figure_html("proactive-trend", "t2", _draw(paint), f"柱状图：{caption}。{listing}。", caption)
+
+
 def _years(ay: AgencyYear, history: Iterable[AgencyYear]) -> list[AgencyYear]:
     """This year and the earlier ones of ``history``, one per year (this year's data wins), in order."""
     by_year = {h.year: h for h in history if h.year < ay.year}
@@ -263,7 +279,9 @@ def charts_html(ay: AgencyYear, history: list[AgencyYear]) -> list[str]:
     - outcomes of the applications handled, when any were handled;
     - review and litigation outcomes, only when there were any cases;
     - the trend of new and handled applications, when ``history`` with this year spans ≥ 2 years
-      (later years in ``history`` are ignored: a report shows nothing after its own year).
+      (later years in ``history`` are ignored: a report shows nothing after its own year);
+    - the trend of items proactively disclosed (``facts.proactive_items``), when ≥ 2 of those years
+      state it; it belongs under section 二 (``data-section="t2"``).
 
     A body with no applications gets the sentence "本年度未收到政府信息公开申请。" instead of empty
     charts. Each figure says what it shows and where it belongs: ``class="chart applicants"`` /
@@ -285,4 +303,6 @@ def charts_html(ay: AgencyYear, history: list[AgencyYear]) -> list[str]:
     years = _years(ay, history)
     if len(years) >= 2:
         out.append(_trend(years))
+    if sum(y.facts.proactive_items is not None for y in years) >= 2:
+        out.append(_proactive_trend(years))
     return out

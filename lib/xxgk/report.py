@@ -164,13 +164,14 @@ class Report:
         raise ValueError(f"unknown section {key!r}; expected one of {', '.join(SECTION_KEYS)}")
 
     def charts(self, section: str) -> str:
-        """The figures that belong to section 三 or 四 (``"t3"``/``"t4"``), if charts are enabled.
+        """The figures that belong to section 二, 三 or 四 (``"t2"``/``"t3"``/``"t4"``), if enabled.
 
-        ``charts.charts_html`` returns every figure in reading order, each naming its section; the
-        review and litigation chart belongs under table 四, the others under table 三.
+        ``charts.charts_html`` returns every figure in reading order, each naming its section: the
+        proactive-disclosure trend belongs under table 二, review and litigation under table 四, the
+        others under table 三.
         """
-        if section not in ("t3", "t4"):
-            raise ValueError(f"charts belong to section t3 or t4, not {section!r}")
+        if section not in ("t2", "t3", "t4"):
+            raise ValueError(f"charts belong to section t2, t3 or t4, not {section!r}")
         if not self.options.charts:
             return ""
         figures = [f for f in self._figures if (_chart_section(f) == section)]
