@@ -313,3 +313,61 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     for d in outputs.glob("shiqiao-town/*"):
         assert sorted(p.name for p in d.iterdir()) == sorted([*ARTIFACTS, "manifest.json"])
 
+
+def test_a_fresh_report_rendered_despite_errors_still_fails_the_run(tmp_path: Path) -> None:
+    params = small_params(tmp_path, {"shiqiao-town": [2020]})
+    path = params / "shiqiao-town" / "2020.yaml"
+    text = path.read_text(encoding="utf-8")
+    j = text.index("natural: ", text.index("    granted:"))
+    path.write_text(text[:j] + "natural: 99" + text[text.index("  #", j) :], encoding="utf-8")
+    outputs = tmp_path / "outputs"
+    first = build.build(opts(params, outputs, allow_invalid=True))
+    again = build.build(opts(params, outputs, allow_invalid=True))
+    assert [r.status for r in again.results] == ["skipped"]
+    assert not first.ok and not again.ok  # cron sees exit 1 every night until the data is fixed
+
+
+def test_unreadable_files_fail_their_reports_only(tmp_path: Path) -> None:
+    params = small_params(
+        tmp_path,
+        {"shiqiao-town": [2020, 2021, 2022], "lanzhou-xinqu-audit": [2020], "qingshan-county-education": [2021]},
+    )
+    with open(params / "shiqiao-town" / "2020.yaml", "ab") as f:
+        f.write(b"\xff\xfe")  # not UTF-8
+    (params / "qingshan-county-education" / "agency.yaml").unlink()
+    summary = build.build(opts(params, tmp_path / "outputs"))
+    status = {(r.agency, r.year): r for r in summary.results}
+    assert status[("lanzhou-xinqu-audit", 2020)].status == "built"
+    assert status[("shiqiao-town", 2020)].status == "failed"
+    assert "UTF-8" in " ".join(status[("shiqiao-town", 2020)].messages)
+    # Later years would silently lose 2020 from their trends and cross-year checks: they say so.
+    for year in (2021, 2022):
+        r = status[("shiqiao-town", year)]
+        assert r.status == "failed" and "上一年度的数据无法读取" in r.messages[0]
+    r = status[("qingshan-county-education", 2021)]
+    assert r.status == "failed" and "agency.yaml" in " ".join(r.messages)
+
+
+def test_a_missing_params_folder_is_a_clear_error_that_creates_nothing(tmp_path: Path, run_cli) -> None:
+    outputs = tmp_path / "outputs"
+    code, _, err = run_cli("build", "--params", tmp_path / "nope", "--outputs", outputs, "--template", TEMPLATE)
+    assert code == 2 and "数据目录不存在" in err
+    assert not outputs.exists()
+    code, _, err = run_cli(
+        "build", "--params", REPO / "params", "--outputs", outputs, "--template", TEMPLATE, "--scheduler", "bogus://x:1"
+    )
+    assert code == 2 and "Dask" in err
+
+
+def test_the_index_follows_the_data_and_its_files_are_readable(tmp_path: Path) -> None:
+    params = small_params(tmp_path, {"lanzhou-xinqu-audit": [2020], "shiqiao-town": [2020]})
+    outputs = tmp_path / "outputs"
+    build.build(opts(params, outputs))
+    (params / "shiqiao-town" / "2020.yaml").unlink()
+    (outputs / "index.json").unlink()  # lost: the next build rebuilds it from what is published
+    build.build(opts(params, outputs, agencies=["lanzhou-xinqu-audit"]))
+    index = json.loads((outputs / "index.json").read_text(encoding="utf-8"))
+    assert [(e["agency"], e["year"]) for e in index["reports"]] == [("lanzhou-xinqu-audit", 2020)]
+    for name in ("index.json", "index.html"):
+        assert (outputs / name).stat().st_mode & 0o044 == 0o044, "others can read what is published"
+    assert (outputs / "lanzhou-xinqu-audit" / "2020" / "report.html").stat().st_mode & 0o044 == 0o044

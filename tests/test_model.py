@@ -142,3 +142,22 @@ def test_plain_dict_round_trip(params: Path) -> None:
 
     for ay in model.load_tree(params).years:
         assert model.from_dict(json.loads(json.dumps(model.to_dict(ay))), ay.path) == ay
+
+
+def test_rewriting_a_file_keeps_its_mode_and_new_files_are_readable(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text("x: 1\n", encoding="utf-8")
+    path.chmod(0o640)
+    paramfile.write_atomic(path, "x: 2\n")
+    assert path.stat().st_mode & 0o777 == 0o640 and path.read_text(encoding="utf-8") == "x: 2\n"
+    new = tmp_path / "b.yaml"
+    paramfile.write_atomic(new, "x: 3\n")
+    assert new.stat().st_mode & 0o044 == 0o044
+
+
+def test_a_file_that_is_not_utf8_is_named(params: Path, run_cli) -> None:
+    path = params / SEED / "2020.yaml"
+    with open(path, "ab") as f:
+        f.write(b"\xff")
+    code, _, err = run_cli("check", "--params", params)
+    assert code == 2 and str(path) in err and "UTF-8" in err

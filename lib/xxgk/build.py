@@ -97,7 +97,9 @@ class Summary:
 
     @property
     def ok(self) -> bool:
-        return not (self.count("failed") or self.count("invalid"))
+        """Nothing failed and nothing published carries errors (a fresh report rendered with
+        --allow-invalid is still invalid on every later run)."""
+        return not (self.count("failed") or self.count("invalid") or any(r.errors for r in self.results))
 
 
 # --- the task, wherever it runs -----------------------------------------------------------------
@@ -154,11 +156,19 @@ def _inline(tasks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[
         kernels.shutdown_all()  # this process goes on living: keep no kernel past the build
 
 
-def kill_descendants(timeout: float = 3.0) -> None:
-    """Stop every process this one started (pool workers and their kernels): nothing is left behind."""
+def kill_workers(pids: Iterable[int], timeout: float = 3.0) -> None:
+    """Stop these pool workers and everything they started (their kernels): nothing is left behind.
+
+    Only the pool's own processes: a caller that uses ``build`` as a library may have children of
+    its own. A worker leaves through SIGTERM's handler (:func:`_worker_init`), shutting its kernel.
+    """
     import psutil
 
-    children = psutil.Process().children(recursive=True)
+    children: list[psutil.Process] = []
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            worker = psutil.Process(pid)
+            children += [worker, *worker.children(recursive=True)]
     for c in children:
         with contextlib.suppress(psutil.Error):
             c.terminate()
@@ -166,6 +176,23 @@ def kill_descendants(timeout: float = 3.0) -> None:
     for c in alive:
         with contextlib.suppress(psutil.Error):
             c.kill()
+
+
+def _worker_init() -> None:
+    """In a pool worker: SIGTERM (from the pool, or from :func:`kill_workers`) shuts the warm kernel
+    down and its socket folder with it, then leaves at once. Raising SystemExit instead would be
+    caught by the pool's task loop, and the worker would wait for work that never comes."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        from xxgk import kernels
+
+        with contextlib.suppress(BaseException):
+            kernels.shutdown_all()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the client's to handle
 
 
 def _local(tasks: list[dict[str, Any]], jobs: int) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -176,7 +203,9 @@ def _local(tasks: list[dict[str, Any]], jobs: int) -> Iterator[tuple[dict[str, A
     tries: dict[str, int] = {}
     ctx = multiprocessing.get_context("forkserver")
     while pending:
-        pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending))), mp_context=ctx)
+        pool = ProcessPoolExecutor(
+            max_workers=max(1, min(jobs, len(pending))), mp_context=ctx, initializer=_worker_init
+        )
         futures: dict[Future[dict[str, Any]], dict[str, Any]] = {pool.submit(run_task, t): t for t in pending}
         pending = []
         try:
@@ -195,8 +224,9 @@ def _local(tasks: list[dict[str, Any]], jobs: int) -> Iterator[tuple[dict[str, A
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM, the consumer gave up): no report is half-written,
             # since only the client writes; stop the workers and their kernels now.
+            pids = list(getattr(pool, "_processes", {}) or {})
             pool.shutdown(wait=False, cancel_futures=True)
-            kill_descendants()
+            kill_workers(pids)
             raise
         pool.shutdown(wait=True)
 
@@ -207,7 +237,7 @@ def _dask(tasks: list[dict[str, Any]], address: str) -> Iterator[tuple[dict[str,
 
     try:
         client = Client(address, timeout="20s")
-    except OSError as e:
+    except (OSError, ValueError, TimeoutError) as e:
         raise BuildError(f"无法连接 Dask 调度器 {address}：{e}") from None
     with client:
         by_key = {f"xxgk-{t['name'].replace('/', '-')}-{t['key'][:16]}": t for t in tasks}
@@ -282,6 +312,12 @@ def _tasks(
             base.errors = len(problems)
             early.append(base)
             continue
+        unreadable = [p for h in t.history for p in by_file.get(str(h.resolve()), [])]
+        if unreadable:
+            # Its trends and cross-year checks would silently lack that year: say so, build nothing.
+            base.messages = ["上一年度的数据无法读取，本报告的趋势和跨年度检查将不完整：", *map(str, unreadable)]
+            early.append(base)
+            continue
         if n_err and not opts.allow_invalid:
             base.status = "invalid"
             base.messages = [f["message"] for f in found if f["severity"] == "error"]
@@ -335,6 +371,14 @@ def _json_bytes(data: Any) -> bytes:
 # --- the build --------------------------------------------------------------------------------------
 
 
+def _check_inputs(opts: Options) -> None:
+    """Refuse a build that cannot start before anything (outputs/, a lock) is created."""
+    if not opts.params.is_dir():
+        raise BuildError(f"数据目录不存在：{opts.params}")
+    if not opts.template.is_file():
+        raise BuildError(f"找不到报告模板：{opts.template}")
+
+
 @contextlib.contextmanager
 def locked(outputs: Path, timeout: float) -> Iterator[None]:
     """One build at a time per outputs/: a second one waits, then gives up with a clear message."""
@@ -357,6 +401,7 @@ def build(
 ) -> Summary:
     """Build every selected report that is not fresh; return what happened to each."""
     started = time.perf_counter()
+    _check_inputs(opts)
     with locked(opts.outputs, opts.lock_timeout):
         _clean_temporaries(opts.outputs)
         targets = plan.targets(
@@ -436,7 +481,13 @@ def build(
                     else:
                         r.timings = out["timings"]
                         r.built_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-                        _write(target, r, out["files"], opts)
+                        try:
+                            _write(target, r, out["files"], opts)
+                        except OSError as e:  # a full disk fails this report, not the whole night
+                            r.status, r.messages, r.built_at = "failed", [f"写入失败：{e}"], None
+                            results[task["name"]] = r
+                            on_result(r)
+                            continue
                         if n_err:
                             r.status = "invalid"
                             r.messages = [f["message"] for f in found if f["severity"] == "error"]
@@ -451,21 +502,56 @@ def build(
 
 
 def _index_entries(opts: Options, results: list[Result], previous: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every report known to outputs/, the ones of this build updated."""
-    entries = dict(previous)
-    for r in results:
-        d = opts.outputs / r.agency / str(r.year)
-        entry = asdict(r)
-        entry["status"] = r.status
-        entry["files"] = {a: f"{r.agency}/{r.year}/{a}" for a in ARTIFACTS if (d / a).is_file()}
-        if r.status == "skipped":
-            entry["status"] = "built" if not r.errors else "invalid"
-            entry["fresh"] = True
-        entries[f"{r.agency}/{r.year}"] = entry
+    """One entry per agency-year that has data in params/: this build's result if it has one, else
+    what the last build recorded, else what the published manifest says. Data that is gone leaves
+    the index; files on disk from an older version of the data are marked as such, not passed off
+    as the current report."""
+    current = {f"{r.agency}/{r.year}": r for r in results}
+    entries: dict[str, dict[str, Any]] = {}
+    for agency, year in _data_names(opts.params):
+        name, d = f"{agency}/{year}", opts.outputs / agency / str(year)
+        manifest = read_manifest(d)
+        if name in current:
+            r = current[name]
+            entry = asdict(r)
+            if r.status == "skipped":
+                entry["status"] = "invalid" if r.errors else "built"
+                entry["fresh"] = True
+        elif name in previous:
+            entry = dict(previous[name])
+        elif manifest:
+            found = manifest.get("findings", [])
+            n_err = sum(f["severity"] == "error" for f in found)
+            entry = asdict(
+                Result(
+                    agency,
+                    year,
+                    "invalid" if n_err else "built",
+                    key=manifest.get("key", ""),
+                    errors=n_err,
+                    warnings=len(found) - n_err,
+                    findings=found,
+                    built_at=manifest.get("built_at"),
+                )
+            )
+        else:
+            continue
+        entry["files"] = {a: f"{name}/{a}" for a in ARTIFACTS if (d / a).is_file()}
+        entry["stale"] = bool(entry["files"]) and (manifest is None or manifest.get("key") != entry.get("key"))
+        entry["published_at"] = manifest.get("built_at") if manifest else None
+        entries[name] = entry
     names = _agency_names(opts.params, {e["agency"] for e in entries.values()})
     for e in entries.values():
         e["agency_name"] = names.get(e["agency"], e.get("agency_name", e["agency"]))
     return [entries[k] for k in sorted(entries)]
+
+
+def _data_names(params: Path) -> list[tuple[str, int]]:
+    out = []
+    for d in model.agency_dirs(params):
+        if model.AGENCY_ID.fullmatch(d.name):
+            out += [(d.name, int(m.group(1))) for p in d.glob("*.yaml") if (m := model.YEAR_FILE.fullmatch(p.name))]
+    return sorted(out)
 
 
 def _agency_names(params: Path, agencies: set[str]) -> dict[str, str]:
@@ -489,11 +575,20 @@ def verify(opts: Options, on_result: Callable[[Result], None] = lambda r: None) 
     """Rebuild the published reports of the selection elsewhere and compare them byte for byte.
 
     Each report is rebuilt with the render options its manifest records, into a temporary folder,
-    so ``outputs/`` is only read. Returns how many reports were compared and those that differ.
+    so ``outputs/`` is only read, under the build lock (a build half-way through would look like a
+    difference). Returns how many reports were compared and those that differ.
     """
+    _check_inputs(opts)
+    with locked(opts.outputs, opts.lock_timeout):
+        return _verify(opts, on_result)
+
+
+def _verify(opts: Options, on_result: Callable[[Result], None]) -> tuple[int, list[Difference]]:
     import tempfile
 
     targets = plan.targets(opts.params, opts.template, opts.render_options(), opts.agencies or None, opts.years or None)
+    if not targets:
+        raise BuildError(f"{opts.params} 中没有符合条件的年度数据")
     differences: list[Difference] = []
     groups: dict[str, list[Target]] = {}
     for t in targets:

@@ -279,6 +279,13 @@ def cmd_placeholders(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数：{text}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--params", default="params", metavar="DIR", help="data folder (default: params)")
@@ -309,7 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     selection = argparse.ArgumentParser(add_help=False)
     selection.add_argument("--agency", action="append", metavar="A", help="only this body (repeatable)")
     selection.add_argument("--year", action="append", type=int, metavar="Y", help="only this year (repeatable)")
-    selection.add_argument("--jobs", type=int, metavar="N", help="parallel reports (default: the number of cores)")
+    selection.add_argument(
+        "--jobs", type=_positive, metavar="N", help="parallel reports (default: the number of cores)"
+    )
     selection.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
 
     p = sub.add_parser("render", parents=[common, outputs], help="render one report to HTML and PDF")

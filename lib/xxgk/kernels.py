@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 MAX_USES = 25
@@ -56,11 +57,12 @@ class WarmKernel:
         # IPC sockets in a folder of our own: jupyter_client picks IPC names by probing the
         # current folder, which races between worker processes sharing it; TCP would log a
         # plain-text warning for every kernel.
-        self.sockets = tempfile.mkdtemp(prefix="xxgk-kernel-")
+        _remove_orphaned_sockets()
+        self.sockets = tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-")
         km = KernelManager(kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(self.sockets, "k"))
+        self.km, self.uses = km, 0  # registered first: a failed warm-up still shuts it down
         km.start_kernel()
         self._run(km, WARM_UP)
-        self.km, self.uses = km, 0
 
     def get(self) -> Any:
         """A running kernel manager for the next report (a new one when due)."""
@@ -83,6 +85,27 @@ class WarmKernel:
         if self.sockets:
             shutil.rmtree(self.sockets, ignore_errors=True)
             self.sockets = ""
+
+
+SOCKETS_PREFIX = "xxgk-kernel-"
+
+
+def _remove_orphaned_sockets() -> None:
+    """Socket folders of workers that were killed (a SIGKILL runs no clean-up): their PID is gone."""
+    for d in Path(tempfile.gettempdir()).glob(f"{SOCKETS_PREFIX}*-*"):
+        pid = d.name.removeprefix(SOCKETS_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def for_this_thread() -> WarmKernel:

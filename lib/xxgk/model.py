@@ -387,7 +387,7 @@ def read_agency(directory: Path) -> Agency:
     path = directory / "agency.yaml"
     if not path.is_file():
         raise InputError([Problem(str(path), "缺少机关信息文件 agency.yaml（name、level、parent）")])
-    info, _, _ = _validated(AgencyInfo, path, path.read_text(encoding="utf-8"), "name、level、parent")
+    info, _, _ = _validated(AgencyInfo, path, _read_text(path), "name、level、parent")
     return Agency(agency_id, info.name, info.level, info.parent, path)
 
 
@@ -397,8 +397,18 @@ def read_year(path: Path, agency: Agency) -> AgencyYear:
     if not m:
         raise InputError([Problem(str(path), "数据文件名应为四位年份，如 2024.yaml", value=path.name)])
     year = int(m.group(1))
-    text = path.read_text(encoding="utf-8")
-    return parse_year(text, path, agency, year)
+    return parse_year(_read_text(path), path, agency, year)
+
+
+def _read_text(path: Path) -> str:
+    """A data file's text; a file that cannot be read or is not UTF-8 is named, not a traceback."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        where = f"第 {e.start + 1} 个字节"
+        raise InputError([Problem(str(path), f"文件不是 UTF-8 编码（{where}）：请另存为 UTF-8")]) from None
+    except OSError as e:
+        raise InputError([Problem(str(path), f"无法读取：{e.strerror or e}")]) from None
 
 
 def parse_year(text: str, path: Path, agency: Agency, year: int) -> AgencyYear:

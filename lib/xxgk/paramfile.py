@@ -166,6 +166,17 @@ def _update_in_place(old_text: str, version: FormatVersion, tables: Tables) -> s
     return buf.getvalue()
 
 
+def file_mode(path: Path) -> int:
+    """The mode a rewritten file keeps (its old one), or a new file gets (0666 less the umask):
+    a temporary file is private (0600), which would hide the result from a web server or a team."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file in the same folder, so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,6 +184,7 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
+        os.chmod(tmp, file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

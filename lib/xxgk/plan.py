@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
@@ -57,7 +58,9 @@ def code_digest() -> str:
 
 @functools.cache
 def library_versions() -> dict[str, str]:
-    out = {}
+    """Versions that shape a report's bytes: the executed notebook records Python's; Pillow writes
+    the charts; papermill reformats the injected cell when black is installed."""
+    out = {"python": sys.version}
     for name in LIBRARIES:
         try:
             out[name] = metadata.version(name)
@@ -96,7 +99,10 @@ class Target:
 def _input_hashes(files: dict[str, Path], common: dict[str, str]) -> dict[str, str]:
     out = dict(common)
     for label, p in files.items():
-        out[label] = sha256(p.read_bytes())
+        try:
+            out[label] = sha256(p.read_bytes())
+        except OSError:  # missing or unreadable: the load step names it, the report fails alone
+            out[label] = "unreadable"
     return out
 
 

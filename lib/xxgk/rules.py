@@ -24,6 +24,7 @@ from xxgk.model import AgencyYear, Amount, Problem, Tree, Value, load_agency, ma
 
 Severity = Literal["error", "warning"]
 
+
 @dataclass(frozen=True)
 class Finding:
     """One broken rule, located by file and official labels. Its dict form is the JSON contract."""

@@ -688,6 +688,7 @@ def apply_plan(plan: ImportPlan) -> ImportReport:
             staged.append((Path(tmp), w))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
                 f.write(w.text)
+            os.chmod(tmp, paramfile.file_mode(w.path))
         moved = [
             Problem(str(w.path), "导入期间此文件被其他程序修改或创建；未写入任何文件，请重新导入")
             for _, w in staged
