@@ -91,8 +91,8 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_build(params: Path, outputs: Path, jobs: int) -> tuple[float, float, dict[str, int]]:
-    cmd = [
+def build_cmd(params: Path, outputs: Path, *extra: str) -> list[str]:
+    return [
         str(BIN / "xxgk"),
         "build",
         "--params",
@@ -101,10 +101,13 @@ def run_build(params: Path, outputs: Path, jobs: int) -> tuple[float, float, dic
         str(outputs),
         "--template",
         str(TEMPLATE),
-        "--jobs",
-        str(jobs),
         "--json",
+        *extra,
     ]
+
+
+def run_build(params: Path, outputs: Path, jobs: int) -> tuple[float, float, dict[str, int]]:
+    cmd = build_cmd(params, outputs, "--jobs", str(jobs))
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     with PeakMemory(proc.pid) as mem:
@@ -234,17 +237,7 @@ def main() -> None:
         fake_fresh(params, outputs)
         t = time.perf_counter()
         proc = subprocess.run(
-            [
-                str(BIN / "xxgk"),
-                "build",
-                "--params",
-                str(params),
-                "--outputs",
-                str(outputs),
-                "--template",
-                str(TEMPLATE),
-                "--json",
-            ],
+            build_cmd(params, outputs),
             capture_output=True,
             text=True,
             cwd=REPO,

@@ -41,3 +41,16 @@ def run_cli(capsys: pytest.CaptureFixture[str]):
         return code, out.out, out.err
 
     return run
+
+
+def set_cell(path: Path, row: str, column: str, value: object) -> int:
+    """Change one cell of a data file as an analyst would, in place; return its old value.
+
+    The first ``<row>:`` key (tables 二 and 三 have unique row keys), then its ``<column>:``.
+    """
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"\n    {row}:") + 1
+    cell = text.index(f"\n      {column}: ", start) + len(f"\n      {column}: ")
+    end = text.index("  #", cell)
+    path.write_text(text[:cell] + str(value) + text[end:], encoding="utf-8")
+    return int(text[cell:end])

@@ -16,7 +16,7 @@ import filelock
 import psutil
 import pytest
 
-from tests.conftest import REPO, tree_digest
+from tests.conftest import REPO, set_cell, tree_digest
 from xxgk import build
 
 pytestmark = pytest.mark.slow
@@ -173,12 +173,7 @@ def test_a_failing_report_does_not_stop_the_others(tmp_path: Path) -> None:
 
 def test_invalid_data_is_not_rendered_unless_allowed(tmp_path: Path) -> None:
     params = small_params(tmp_path, {"shiqiao-town": [2020]})
-    path = params / "shiqiao-town" / "2020.yaml"
-    text = path.read_text(encoding="utf-8")
-    i = text.index("    granted:")
-    j = text.index("natural: ", i)
-    k = text.index("  #", j)
-    path.write_text(text[:j] + "natural: 99" + text[k:], encoding="utf-8")
+    set_cell(params / "shiqiao-town" / "2020.yaml", "granted", "natural", 99)
     outputs = tmp_path / "outputs"
     (r,) = build.build(opts(params, outputs)).results
     assert r.status == "invalid" and r.errors >= 2
@@ -316,10 +311,7 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
 
 def test_a_fresh_report_rendered_despite_errors_still_fails_the_run(tmp_path: Path) -> None:
     params = small_params(tmp_path, {"shiqiao-town": [2020]})
-    path = params / "shiqiao-town" / "2020.yaml"
-    text = path.read_text(encoding="utf-8")
-    j = text.index("natural: ", text.index("    granted:"))
-    path.write_text(text[:j] + "natural: 99" + text[text.index("  #", j) :], encoding="utf-8")
+    set_cell(params / "shiqiao-town" / "2020.yaml", "granted", "natural", 99)
     outputs = tmp_path / "outputs"
     first = build.build(opts(params, outputs, allow_invalid=True))
     again = build.build(opts(params, outputs, allow_invalid=True))

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO, tree_digest
+from tests.conftest import REPO, set_cell, tree_digest
 
 
 def test_examples_check_clean(run_cli) -> None:
@@ -118,12 +118,7 @@ def test_csv_round_trip_with_one_changed_cell_is_caught(params: Path, run_cli, t
 
 
 def test_render_refuses_invalid_data_and_writes_nothing(params: Path, run_cli, tmp_path: Path) -> None:
-    path = params / "shiqiao-town" / "2023.yaml"
-    text = path.read_text(encoding="utf-8")
-    i = text.index("    granted:")
-    j = text.index("natural: ", i)
-    k = text.index("  #", j)
-    path.write_text(text[:j] + "natural: 77" + text[k:], encoding="utf-8")
+    set_cell(params / "shiqiao-town" / "2023.yaml", "granted", "natural", 77)
     outputs = tmp_path / "outputs"
     code, out, err = run_cli(
         "render",
