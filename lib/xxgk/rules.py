@@ -335,21 +335,6 @@ def load_and_check(root: Path, agencies: Iterable[str] | None = None) -> tuple[T
     return tree, findings
 
 
-def check_tree(years: Iterable[AgencyYear], only: set[str] | None = None) -> list[Finding]:
-    """All findings for every body, located to the line; ``only`` limits them to those files.
-
-    Lines are looked up only for files that have findings: parsing with positions is slow and
-    most files are clean.
-    """
-    by_agency: dict[str, list[AgencyYear]] = {}
-    for ay in years:
-        by_agency.setdefault(ay.agency.id, []).append(ay)
-    out: list[Finding] = []
-    for agency_years in by_agency.values():
-        out.extend(f for f in check_agency(agency_years) if only is None or f.file in only)
-    return locate(out)
-
-
 def locate(findings: list[Finding]) -> list[Finding]:
     """Fill in the line of each finding's cell (parsing with positions only the files concerned)."""
     from xxgk.model import key_lines
