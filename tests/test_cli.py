@@ -139,3 +139,43 @@ def test_render_refuses_invalid_data_and_writes_nothing(params: Path, run_cli, t
 def test_render_refuses_a_bad_agency_id(run_cli) -> None:
     code, _, err = run_cli("render", "../x", "2020")
     assert code == 2 and "机关标识" in err
+
+
+def test_new_starts_a_year_with_every_cell_to_fill_in(params: Path, run_cli) -> None:
+    code, out, _ = run_cli("new", "qingshan-county-education", "2025", "--params", params)
+    path = params / "qingshan-county-education" / "2025.yaml"
+    assert code == 0 and str(path) in out
+    text = path.read_text(encoding="utf-8")
+    assert (
+        "      natural:   # 自然人" in text
+        and "格式：中华人民共和国政府信息公开工作年度报告格式（国办公开办函〔2021〕30号）" in text
+    )
+    code, _, err = run_cli("check", path)
+    assert code == 2 and "缺少数值" in err and "表三 （一）予以公开 / 自然人" in err
+    # 上年结转 comes from last year's 结转下年度继续办理, so X1 holds from the start.
+    from xxgk import model
+
+    agency = model.read_agency(params / "qingshan-county-education")
+    last = model.read_year(params / "qingshan-county-education" / "2024.yaml", agency)
+    filled = text
+    for line in text.splitlines():
+        if line.rstrip().endswith(":") or ":   #" not in line:
+            continue
+        filled = filled.replace(line, line.replace(":   #", ": 0  #", 1), 1)
+    carried = last.tables["t3"]["carried_forward"]
+    assert f"natural: {carried['natural']}  # 自然人" in filled
+    path.write_text(filled, encoding="utf-8")
+    code, out, _ = run_cli("check", path)
+    assert "X1" not in out
+
+
+def test_new_never_overwrites_and_needs_a_name_for_a_new_body(params: Path, run_cli) -> None:
+    before = tree_digest(params)
+    code, _, err = run_cli("new", "shiqiao-town", "2024", "--params", params)
+    assert code == 2 and "已存在" in err
+    code, _, err = run_cli("new", "new-body", "2024", "--params", params)
+    assert code == 2 and "--name" in err
+    assert tree_digest(params) == before
+    code, _, _ = run_cli("new", "new-body", "2024", "--params", params, "--name", "新区文化局", "--level", "县级")
+    assert code == 0
+    assert "name: 新区文化局" in (params / "new-body" / "agency.yaml").read_text(encoding="utf-8")

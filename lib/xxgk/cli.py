@@ -270,6 +270,34 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if differences else EXIT_OK
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from xxgk import paramfile
+
+    model.check_agency_id(args.agency)
+    directory = Path(args.params) / args.agency
+    path = directory / f"{args.year}.yaml"
+    if path.exists():
+        raise model.InputError([model.Problem(str(path), "数据文件已存在，未作改动")])
+    if (directory / "agency.yaml").is_file():
+        agency = model.read_agency(directory)
+    elif args.name:
+        info = model.AgencyInfo.model_validate({"name": args.name, "level": args.level, "parent": args.parent})
+        agency = model.Agency(args.agency, info.name, info.level, info.parent, directory / "agency.yaml")
+        paramfile.write_atomic(directory / "agency.yaml", paramfile.dump_agency(agency))
+        print(directory / "agency.yaml")
+    else:
+        raise model.InputError(
+            [model.Problem(str(directory / "agency.yaml"), "新机关需要 --name（以及 --level、--parent）")]
+        )
+    previous = None
+    if (directory / f"{args.year - 1}.yaml").is_file():
+        previous = model.read_year(directory / f"{args.year - 1}.yaml", agency)
+    paramfile.write_atomic(path, paramfile.blank_year(agency, args.year, previous))
+    print(path)
+    print("逐项填写（没有的填 0），然后运行 xxgk check。", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_placeholders(args: argparse.Namespace) -> int:
     from xxgk.narrative import PLACEHOLDERS
 
@@ -342,6 +370,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", parents=[common, outputs, selection], help="rebuild and compare with outputs/")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("new", parents=[common], help="start a year's data file, every cell to fill in")
+    p.add_argument("agency", metavar="AGENCY")
+    p.add_argument("year", type=int, metavar="YEAR")
+    p.add_argument("--name", help="official name, for a new body")
+    p.add_argument("--level", help="国务院部门、省级、市级、县级 or 乡镇, for a new body")
+    p.add_argument("--parent", help="parent government, for a new body")
+    p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("placeholders", help="list the figures a narrative may cite as {{ name }}")
     p.set_defaults(func=cmd_placeholders)

@@ -25,8 +25,13 @@ from xxgk.formats import FormatVersion
 from xxgk.model import Agency, AgencyYear, Amount, Tables, Value
 
 
-def scalar(v: Value) -> str:
-    """A value as YAML text that reads back as the same value (Decimal keeps its digits)."""
+def scalar(v: Value | None) -> str:
+    """A value as YAML text that reads back as the same value (Decimal keeps its digits).
+
+    ``None`` is a cell still to be filled in: written empty, it reads back as missing, which
+    ``xxgk check`` names until someone writes a number (0 included) there."""
+    if v is None:
+        return ""
     if isinstance(v, Amount):
         # A sum of money is written as the body wrote it: 86000 stays 86000, not 86000.0.
         return f"{{value: {format(v.value, 'f')}, unit: {v.unit}}}"
@@ -103,6 +108,31 @@ def dump_year(ay: AgencyYear) -> str:
         + "# 一、五、六部分的正文（Markdown）。可用 {{ 占位符 }} 引用由表格计算出的数字，见 README。\n"
         + _dump({"narrative": narrative})
     )
+
+
+def blank_year(agency: Agency, year: int, previous: AgencyYear | None) -> str:
+    """A new data file to fill in: every cell empty, except what last year's file already fixes.
+
+    Table 三's carried-over row is last year's carried-forward row (rule X1) and, within the 2019
+    format, table 二's previous item counts are last year's counts plus their change (rule X3):
+    carried over, since copying them by hand is where those rules usually break. Nothing is
+    filled with 0: an empty cell stays an error.
+    """
+    from xxgk import formats
+    from xxgk.model import Narrative
+
+    version = formats.for_year(year)
+    tables: dict[str, dict[str, dict[str, Any]]] = {
+        t: {r: dict.fromkeys(cols) for r, cols in rows.items()} for t, rows in version.layout.items()
+    }
+    if previous is not None and previous.year == year - 1:
+        tables["t3"]["carried_over"] = dict(previous.tables["t3"]["carried_forward"])
+        if previous.format is version:
+            for row, cols in previous.tables["t2"].items():
+                if "previous_items" in cols and "change" in cols:
+                    tables["t2"][row]["previous_items"] = int(cols["previous_items"]) + int(cols["change"])
+    ay = AgencyYear(agency=agency, year=year, format=version, tables=tables, narrative=Narrative())  # type: ignore[arg-type]
+    return dump_year(ay)
 
 
 def dump_agency(agency: Agency) -> str:
