@@ -363,3 +363,24 @@ def test_the_index_follows_the_data_and_its_files_are_readable(tmp_path: Path) -
     for name in ("index.json", "index.html"):
         assert (outputs / name).stat().st_mode & 0o044 == 0o044, "others can read what is published"
     assert (outputs / "lanzhou-xinqu-audit" / "2020" / "report.html").stat().st_mode & 0o044 == 0o044
+
+
+def test_a_report_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
+    import nbformat
+
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    poison = (
+        'if agency_year["agency"]["id"] == "shiqiao-town" and agency_year["year"] == 2021:\n'
+        "    import os, signal\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)  # the kernel's parent is the pool worker\n"
+    )
+    nb.cells.insert(3, nbformat.v4.new_code_cell(poison))
+    template = tmp_path / "poison.ipynb"
+    nbformat.write(nb, template)
+    params = small_params(tmp_path, {"shiqiao-town": [2020, 2021, 2022], "lanzhou-xinqu-audit": [2020]})
+    summary = build.build(opts(params, tmp_path / "outputs", template=template))
+    status = {(r.agency, r.year): r for r in summary.results}
+    assert status[("shiqiao-town", 2021)].status == "failed"
+    assert "工作进程意外退出" in status[("shiqiao-town", 2021)].messages[0]
+    others = [r.status for k, r in status.items() if k != ("shiqiao-town", 2021)]
+    assert others == ["built"] * 3

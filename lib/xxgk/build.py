@@ -112,6 +112,9 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     from xxgk import kernels, render
 
     started = time.perf_counter()
+    marker = Path(task["running"]) if task.get("running") else None
+    if marker:  # tells the pool which reports were running if this worker dies
+        marker.touch()
     kernel = kernels.for_this_thread() if task.get("warm", True) else None
     try:
         km = kernel.get() if kernel else None
@@ -122,6 +125,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
             kernel.discard()
         return {"name": task["name"], "error": f"{type(e).__name__}: {e}", "seconds": time.perf_counter() - started}
     finally:
+        if marker:
+            marker.unlink(missing_ok=True)
         _return_memory()
     return {
         "name": task["name"],
@@ -196,18 +201,31 @@ def _worker_init() -> None:
 
 
 def _local(tasks: list[dict[str, Any]], jobs: int) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """A process pool; if a worker dies, its reports get one more try in a new pool."""
+    """A process pool. When a worker dies the pool breaks and every queued report with it: the
+    reports that were running (each leaves a marker file while it runs) get one more try, the
+    others go on in a new pool without losing theirs, so one report that kills its worker twice
+    fails alone."""
     import multiprocessing
+    import tempfile
 
-    pending = list(tasks)
+    markers = Path(tempfile.mkdtemp(prefix="xxgk-running-"))
+    pending = [{**t, "running": str(markers / plan.sha256(t["name"].encode()))} for t in tasks]
+    try:
+        yield from _pool_rounds(pending, jobs, multiprocessing.get_context("forkserver"))
+    finally:
+        shutil.rmtree(markers, ignore_errors=True)
+
+
+def _pool_rounds(pending: list[dict[str, Any]], jobs: int, ctx: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Rounds of pools until every report has a result. Reports that were running when a worker
+    died are retried first, one at a time, so the one that kills its worker is found exactly."""
     tries: dict[str, int] = {}
-    ctx = multiprocessing.get_context("forkserver")
     while pending:
-        pool = ProcessPoolExecutor(
-            max_workers=max(1, min(jobs, len(pending))), mp_context=ctx, initializer=_worker_init
-        )
-        futures: dict[Future[dict[str, Any]], dict[str, Any]] = {pool.submit(run_task, t): t for t in pending}
-        pending = []
+        suspects = [t for t in pending if tries.get(t["name"])]
+        batch, width = (suspects, 1) if suspects else (pending, jobs)
+        pending = [t for t in pending if t not in batch]
+        pool = ProcessPoolExecutor(max_workers=max(1, min(width, len(batch))), mp_context=ctx, initializer=_worker_init)
+        futures: dict[Future[dict[str, Any]], dict[str, Any]] = {pool.submit(run_task, t): t for t in batch}
         try:
             while futures:
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
@@ -216,9 +234,12 @@ def _local(tasks: list[dict[str, Any]], jobs: int) -> Iterator[tuple[dict[str, A
                     try:
                         yield task, fut.result()
                     except BrokenProcessPool:
-                        tries[task["name"]] = tries.get(task["name"], 0) + 1
-                        if tries[task["name"]] > 1:
-                            yield task, {"name": task["name"], "error": "工作进程意外退出（已重试一次）"}
+                        running = Path(task["running"])
+                        if running.exists():
+                            running.unlink()
+                            tries[task["name"]] = tries.get(task["name"], 0) + 1
+                        if tries.get(task["name"], 0) > 1:
+                            yield task, {"name": task["name"], "error": "工作进程意外退出（已单独重试一次）"}
                         else:
                             pending.append(task)
         except BaseException:
