@@ -384,3 +384,16 @@ def test_a_report_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
     assert "工作进程意外退出" in status[("shiqiao-town", 2021)].messages[0]
     others = [r.status for k, r in status.items() if k != ("shiqiao-town", 2021)]
     assert others == ["built"] * 3
+
+
+def test_a_stray_folder_is_named_and_the_rest_is_built(tmp_path: Path) -> None:
+    params = small_params(tmp_path, {"lanzhou-xinqu-audit": [2020]})
+    (params / "Notes 2024").mkdir()
+    (params / "Notes 2024" / "2024.yaml").write_text("x: 1\n", encoding="utf-8")
+    summary = build.build(opts(params, tmp_path / "outputs"))
+    assert [(r.agency, r.status) for r in summary.results] == [
+        ("Notes 2024", "failed"),
+        ("lanzhou-xinqu-audit", "built"),
+    ]
+    assert "不是合法的机关标识" in summary.results[0].messages[0]
+    assert not summary.ok

@@ -432,6 +432,13 @@ def build(
             raise BuildError(f"{opts.params} 中没有符合条件的年度数据")
         previous = _previous_index(opts.outputs)
         results: dict[str, Result] = {}
+        if not opts.agencies:
+            for d in plan.misnamed(opts.params):
+                # A stray folder fails the run (exit 1) but not the other reports of the night.
+                msg = f"{d}：文件夹名不是合法的机关标识（小写字母、数字和连字符），其中的数据未生成报告"
+                r = Result(d.name, 0, "failed", messages=[msg])
+                results[f"{d.name}/0"] = r
+                on_result(r)
         stale: list[Target] = []
         for t in targets:
             manifest = read_manifest(out_dir(opts.outputs, t))
@@ -519,7 +526,8 @@ def build(
 
             ordered = [results[t.name] for t in targets if t.name in results]
             index.write(opts.outputs, _index_entries(opts, ordered, previous))
-    return Summary([results[t.name] for t in targets if t.name in results], time.perf_counter() - started)
+    stray = [r for r in results.values() if r.year == 0]
+    return Summary(stray + [results[t.name] for t in targets if t.name in results], time.perf_counter() - started)
 
 
 def _index_entries(opts: Options, results: list[Result], previous: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import xxgk
-from xxgk.model import YEAR_FILE, agency_dirs, check_agency_id
+from xxgk.model import AGENCY_ID, YEAR_FILE, agency_dirs, check_agency_id
 
 KEY_VERSION = 1
 # Libraries whose version can change a report's bytes.
@@ -117,6 +117,11 @@ def common_inputs(template: Path, options: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def misnamed(params: Path) -> list[Path]:
+    """Folders under params/ whose name is no agency id: named in the build's log, never read."""
+    return [d for d in agency_dirs(params) if not AGENCY_ID.fullmatch(d.name)]
+
+
 def targets(
     params: Path,
     template: Path,
@@ -130,9 +135,8 @@ def targets(
     common = common_inputs(template, options)
     out: list[Target] = []
     for d in agency_dirs(params):
-        if agencies and d.name not in agencies:
-            continue
-        check_agency_id(d.name)
+        if (agencies and d.name not in agencies) or not AGENCY_ID.fullmatch(d.name):
+            continue  # a folder that is no agency id is reported by ``misnamed``, not built
         files = sorted((int(m.group(1)), p) for p in d.glob("*.yaml") if (m := YEAR_FILE.fullmatch(p.name)))
         agency_file = d / "agency.yaml"
         for i, (year, path) in enumerate(files):
