@@ -301,9 +301,7 @@ def _clean_temporaries(outputs: Path) -> None:
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
 
-def _tasks(
-    stale: list[Target], opts: Options
-) -> tuple[list[dict[str, Any]], list[Result], dict[str, list[dict[str, Any]]]]:
+def _tasks(stale: list[Target], opts: Options) -> tuple[list[dict[str, Any]], list[Result]]:
     """Load and check the bodies of stale targets; make tasks of those that may be rendered."""
     tree = model.load_tree(opts.params, {t.agency for t in stale})
     by_file: dict[str, list[model.Problem]] = {}
@@ -360,7 +358,7 @@ def _tasks(
                 },
             }
         )
-    return tasks, early, findings_of
+    return tasks, early
 
 
 def _manifest(target: Target, result: Result, files: dict[str, bytes], task_options: dict[str, Any]) -> dict[str, Any]:
@@ -477,7 +475,7 @@ def build(
         by_name = {t.name: t for t in stale}
         try:
             if stale:
-                tasks, early, _ = _tasks(stale, opts)
+                tasks, early = _tasks(stale, opts)
                 for r in early:
                     results[f"{r.agency}/{r.year}"] = r
                     on_result(r)
