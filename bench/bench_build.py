@@ -32,7 +32,8 @@ from pathlib import Path
 
 import psutil
 
-from xxgk import model, paramfile, synthetic
+from xxgk.data import model, paramfile, synthetic, tree
+from xxgk.render import outputs as layout
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "notebooks" / "annual_report.ipynb"
@@ -158,9 +159,9 @@ def run_naive(params: Path, targets: list[tuple[str, int]], work: Path) -> tuple
     steps = {"papermill": 0.0, "html": 0.0, "pdf": 0.0}
     t = time.perf_counter()
     for agency, year in targets:
-        ay = model.read_year(params / agency / f"{year}.yaml", model.read_agency(params / agency))
+        ay = tree.read_year(params / agency / f"{year}.yaml", tree.read_agency(params / agency))
         history = [
-            model.read_year(p, ay.agency)
+            tree.read_year(p, ay.agency)
             for p in sorted((params / agency).glob("*.yaml"))
             if p.stem.isdigit() and int(p.stem) < year
         ]
@@ -254,15 +255,16 @@ def fake_fresh(params: Path, outputs: Path) -> None:
     Rendering 1,000 real reports first would take most of an hour and measure nothing more: the
     no-op path reads only the inputs and the manifests, never the artifacts' content.
     """
-    from xxgk import build, plan
+    from xxgk import batch as build
+    from xxgk.batch import targets as plan
 
     opts = build.Options(params=params, outputs=outputs, template=TEMPLATE)
     for t in plan.targets(params, TEMPLATE, opts.render_options()):
         d = build.out_dir(outputs, t)
         d.mkdir(parents=True)
-        for a in build.ARTIFACTS:
+        for a in layout.artifacts():
             (d / a).write_bytes(b"bench placeholder")
-        (d / build.MANIFEST).write_text(json.dumps({"key": t.key, "findings": []}), encoding="utf-8")
+        (d / layout.MANIFEST).write_text(json.dumps({"key": t.key, "findings": []}), encoding="utf-8")
 
 
 if __name__ == "__main__":

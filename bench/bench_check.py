@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from xxgk import model, paramfile, synthetic
+from xxgk.data import model, paramfile, synthetic
 
 LEVELS = ("市级", "县级", "乡镇")
 

@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from xxgk import model, paramfile, synthetic, tidy
+from xxgk.data import model, paramfile, synthetic
+from xxgk.exchange import tidy
 
 LEVELS = ("市级", "县级", "乡镇")
 YEARS = range(2020, 2025)

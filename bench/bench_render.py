@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from xxgk import model, paramfile, synthetic
+from xxgk.data import model, paramfile, synthetic, tree
 
 AGENCY = model.Agency("bench-bureau", "青石县示例局", "县级", None, Path())
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "annual_report.ipynb"
@@ -35,11 +35,13 @@ CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
-from xxgk import model, render, rules
+from xxgk import check as rules
+from xxgk import render
+from xxgk.data import model, tree
 t_import = time.perf_counter()
 params_dir, year, out, batch = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
-agency = model.read_agency(params_dir / "bench-bureau")
-years = [model.read_year(p, agency) for p in sorted(agency.path.parent.glob("2*.yaml"))]
+agency = tree.read_agency(params_dir / "bench-bureau")
+years = [tree.read_year(p, agency) for p in sorted(agency.path.parent.glob("2*.yaml"))]
 years = [y for y in years if y.year <= year]
 findings = rules.check_agency(years)
 assert not rules.errors(findings), findings
@@ -69,7 +71,7 @@ result = {
     "in-process total": t_write - t0,
     "peak self MB": mb(resource.RUSAGE_SELF),
     "peak kernel MB": mb(resource.RUSAGE_CHILDREN),
-    "bytes": {"ipynb": len(art.ipynb), "html": len(art.html), "pdf": len(art.pdf)},
+    "bytes": {name: len(data) for name, data in art.files.items()},
 }
 if batch:
     def per_report(**kw):
@@ -78,7 +80,7 @@ if batch:
             t = time.perf_counter()
             again = render.build_artifacts(parameters, **kw)
             times.append(time.perf_counter() - t)
-            assert (again.html, again.pdf, again.ipynb) == (art.html, art.pdf, art.ipynb), "bytes differ"
+            assert again.files == art.files, "bytes differ"
         return times
 
     result["batch, new kernel each (s)"] = per_report()
@@ -133,7 +135,7 @@ def naive(params: Path, year: int, work: Path) -> dict[str, float]:
     Also a Chromium print of the same HTML (what ``--to webpdf`` does, with Debian's Chromium via
     Playwright, since webpdf itself cannot use it), reported apart from the total.
     """
-    years = [model.read_year(params / AGENCY.id / f"{y}.yaml", AGENCY) for y in range(2019, year + 1)]
+    years = [tree.read_year(params / AGENCY.id / f"{y}.yaml", AGENCY) for y in range(2019, year + 1)]
     values = {"agency_year": model.to_dict(years[-1]), "history": [model.to_dict(y) for y in years[:-1]]}
     (work / "p.yaml").write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
     bin_ = Path(sys.executable).parent

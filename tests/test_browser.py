@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from xxgk import model, render, synthetic
-from xxgk.model import Agency
+from xxgk import render
+from xxgk.data import model, synthetic
+from xxgk.data.model import Agency
 
 PAGE_URL = "http://report.invalid/report.html"
 CHROMIUM_ARGS = [
@@ -35,7 +36,7 @@ def report_html() -> bytes:
         "findings": [{"rule": "I1", "severity": "error", "message": "表三 （七）总计 / 总计：应为 30，实为 29"}],
         "options": {"allow_invalid": True},
     }
-    return render.build_artifacts(params).html
+    return render.build_artifacts(params)["report.html"]
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -17,12 +17,16 @@ import psutil
 import pytest
 
 from tests.conftest import REPO, set_cell, tree_digest
-from xxgk import build
+from xxgk import batch as build
+from xxgk.batch import executors
+from xxgk.batch.task import Task, TaskResult
+from xxgk.data import tree as data_tree
+from xxgk.render import outputs as layout
 
 pytestmark = pytest.mark.slow
 
 TEMPLATE = REPO / "notebooks" / "annual_report.ipynb"
-ARTIFACTS = build.ARTIFACTS
+ARTIFACTS = layout.artifacts()
 
 
 def small_params(tmp_path: Path, agencies: dict[str, list[int]]) -> Path:
@@ -91,11 +95,11 @@ def test_second_build_skips_everything_without_a_kernel(town, monkeypatch: pytes
     params, outputs, _ = town
     before = tree_digest(outputs / "shiqiao-town")
 
-    def no_render(task: dict) -> dict:
-        raise AssertionError(f"{task['name']} was rendered although it is fresh")
+    def no_render(task: Task) -> TaskResult:
+        raise AssertionError(f"{task.name} was rendered although it is fresh")
 
-    monkeypatch.setattr(build, "run_task", no_render)
-    monkeypatch.setattr(build.model, "load_tree", lambda *a, **k: pytest.fail("fresh reports need no parsing"))
+    monkeypatch.setattr(executors, "run_task", no_render)
+    monkeypatch.setattr(data_tree, "load_tree", lambda *a, **k: pytest.fail("fresh reports need no parsing"))
     summary = build.build(opts(params, outputs))
     assert [r.status for r in summary.results] == ["skipped"] * 4
     assert tree_digest(outputs / "shiqiao-town") == before
@@ -192,7 +196,7 @@ def test_lock_stops_a_second_build(tmp_path: Path, run_cli) -> None:
     params = small_params(tmp_path, {"shiqiao-town": [2020]})
     outputs = tmp_path / "outputs"
     outputs.mkdir()
-    with filelock.FileLock(str(outputs / build.LOCK)):
+    with filelock.FileLock(str(outputs / layout.LOCK)):
         with pytest.raises(build.BuildError, match="另一个构建正在使用"):
             build.build(opts(params, outputs, lock_timeout=0.3))
         code, _, err = run_cli(

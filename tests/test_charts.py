@@ -15,10 +15,11 @@ import matplotlib
 import pytest
 from matplotlib import font_manager
 
-from xxgk import charts, synthetic
-from xxgk.charts import NO_APPLICATIONS_HTML, FontMissingError, charts_html, font_path
-from xxgk.figures import figures
-from xxgk.model import Agency, AgencyYear
+from xxgk.data import synthetic
+from xxgk.data.figures import figures
+from xxgk.data.model import Agency, AgencyYear
+from xxgk.report import charts
+from xxgk.report.charts import NO_APPLICATIONS_HTML, FontMissingError, charts_html, font_path
 
 CITY = Agency("jinhe-city", "金河市人民政府办公室", "市级", None, Path())
 TOWN = Agency("shiqiao-town", "石桥镇人民政府", "乡镇", None, Path())
@@ -119,8 +120,9 @@ def test_same_bytes_on_every_call_whatever_the_global_style(series: list[AgencyY
 SUBPROCESS = """
 import hashlib, sys
 from pathlib import Path
-from xxgk import charts, synthetic
-from xxgk.model import Agency
+from xxgk.data import synthetic
+from xxgk.report import charts
+from xxgk.data.model import Agency
 ays = synthetic.series(Agency("jinhe-city", "金河市人民政府办公室", "市级", None, Path()), range(2019, 2025), 3, 200)
 sys.stdout.write(hashlib.sha256("\\n".join(charts.charts_html(ays[-1], ays)).encode()).hexdigest())
 """
@@ -183,7 +185,7 @@ def test_figures_say_what_they_are_and_where_they_belong(series: list[AgencyYear
 def test_proactive_disclosure_trend_needs_two_years_that_state_it(series: list[AgencyYear]) -> None:
     import dataclasses
 
-    from xxgk.model import Facts
+    from xxgk.data.model import Facts
 
     stated = [dataclasses.replace(y, facts=Facts(proactive_items=100 + i)) for i, y in enumerate(series)]
     figs_ = _figures(charts_html(stated[-1], stated))

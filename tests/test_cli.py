@@ -153,10 +153,10 @@ def test_new_starts_a_year_with_every_cell_to_fill_in(params: Path, run_cli) -> 
     code, _, err = run_cli("check", path)
     assert code == 2 and "缺少数值" in err and "表三 （一）予以公开 / 自然人" in err
     # 上年结转 comes from last year's 结转下年度继续办理, so X1 holds from the start.
-    from xxgk import model
+    from xxgk.data import tree
 
-    agency = model.read_agency(params / "qingshan-county-education")
-    last = model.read_year(params / "qingshan-county-education" / "2024.yaml", agency)
+    agency = tree.read_agency(params / "qingshan-county-education")
+    last = tree.read_year(params / "qingshan-county-education" / "2024.yaml", agency)
     filled = text
     for line in text.splitlines():
         if line.rstrip().endswith(":") or ":   #" not in line:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import tree_digest
-from xxgk import model, paramfile, synthetic
+from xxgk.data import atomic, diagnostics, model, paramfile, synthetic, tree, yamlfile
 
 SEED = "lanzhou-xinqu-audit"
 
@@ -17,17 +17,17 @@ def _year(params: Path, agency: str = SEED, year: int = 2020) -> Path:
 
 
 def test_examples_load_with_their_versions(params: Path) -> None:
-    tree = model.load_tree(params)
-    assert not tree.problems
-    versions = {(ay.agency.id, ay.year): ay.format.id for ay in tree.years}
+    loaded = tree.load_tree(params)
+    assert not loaded.problems
+    versions = {(ay.agency.id, ay.year): ay.format.id for ay in loaded.years}
     assert versions[(SEED, 2020)] == "2019"
     assert versions[("shiqiao-town", 2020)] == "2019"
     assert versions[("shiqiao-town", 2021)] == "2021"
-    assert len(tree.years) == 19
+    assert len(loaded.years) == 19
 
 
 def test_seed_facts_are_the_seed_report(params: Path) -> None:
-    (ay,) = [a for a in model.load_tree(params).years if a.agency.id == SEED]
+    (ay,) = [a for a in tree.load_tree(params).years if a.agency.id == SEED]
     assert ay.agency.name == "兰州新区审计局"
     assert str(ay.published) == "2021-01-28"
     assert ay.facts.proactive_items == 16
@@ -82,20 +82,20 @@ def test_unknown_key_lists_the_closest(params: Path, run_cli) -> None:
 
 
 def test_row_of_the_other_version_is_named_as_such(params: Path) -> None:
-    agency = model.read_agency(params / "shiqiao-town")
+    agency = tree.read_agency(params / "shiqiao-town")
     path = _year(params, "shiqiao-town", 2022)
     text = path.read_text(encoding="utf-8").replace("    procurement:", "    x:")
     text = text.replace("  t3:  #", "    procurement: {items: 1, amount: {value: 1, unit: 元}}\n  t3:  #", 1)
-    with pytest.raises(model.InputError) as e:
-        model.parse_year(text, path, agency, 2022)
+    with pytest.raises(diagnostics.InputError) as e:
+        yamlfile.parse_year(text, path, agency, 2022)
     assert "2019" not in str(e.value) or "试行" in str(e.value)
     assert "中华人民共和国政府信息公开工作年度报告格式（试行）格式的行" in str(e.value)
 
 
 @pytest.mark.parametrize("bad", ["../x", "Foo", "a b", "审计局", "-x", "x/y"])
 def test_bad_agency_ids_are_refused(bad: str) -> None:
-    with pytest.raises(model.InputError, match="机关标识"):
-        model.check_agency_id(bad)
+    with pytest.raises(diagnostics.InputError, match="机关标识"):
+        tree.check_agency_id(bad)
 
 
 def test_a_badly_named_agency_folder_is_refused(params: Path, run_cli) -> None:
@@ -113,7 +113,7 @@ def test_unknown_level_is_refused(params: Path, run_cli) -> None:
 
 
 def test_format_may_be_named_for_bodies_that_used_the_other_version(params: Path) -> None:
-    agency = model.read_agency(params / "shiqiao-town")
+    agency = tree.read_agency(params / "shiqiao-town")
     old = synthetic.agency_year(agency, 2021, 1)
     import dataclasses
 
@@ -123,15 +123,15 @@ def test_format_may_be_named_for_bodies_that_used_the_other_version(params: Path
     named = dataclasses.replace(as_2019, year=2021, format_named=True)
     text = paramfile.dump_year(named)
     assert "format: '2019'" in text or 'format: "2019"' in text
-    ay = model.parse_year(text, Path("x/2021.yaml"), agency, 2021)
+    ay = yamlfile.parse_year(text, Path("x/2021.yaml"), agency, 2021)
     assert ay.format is formats.get("2019") and old.format is formats.get("2021")
 
 
 def test_dump_then_read_gives_the_same_data(params: Path) -> None:
-    agency = model.read_agency(params / "jinhe-city-gov-office")
+    agency = tree.read_agency(params / "jinhe-city-gov-office")
     for ay in synthetic.series(agency, range(2019, 2025), 3, 200):
         text = paramfile.dump_year(ay)
-        back = model.parse_year(text, ay.path, agency, ay.year)
+        back = yamlfile.parse_year(text, ay.path, agency, ay.year)
         assert back.tables == ay.tables and back.narrative == ay.narrative
         assert paramfile.dump_year(back) == text
         assert "# 本年收费金额（单位：万元）" in text or "# 采购总金额" in text
@@ -140,7 +140,7 @@ def test_dump_then_read_gives_the_same_data(params: Path) -> None:
 def test_plain_dict_round_trip(params: Path) -> None:
     import json
 
-    for ay in model.load_tree(params).years:
+    for ay in tree.load_tree(params).years:
         assert model.from_dict(json.loads(json.dumps(model.to_dict(ay))), ay.path) == ay
 
 
@@ -148,10 +148,10 @@ def test_rewriting_a_file_keeps_its_mode_and_new_files_are_readable(tmp_path: Pa
     path = tmp_path / "a.yaml"
     path.write_text("x: 1\n", encoding="utf-8")
     path.chmod(0o640)
-    paramfile.write_atomic(path, "x: 2\n")
+    atomic.write_atomic(path, "x: 2\n")
     assert path.stat().st_mode & 0o777 == 0o640 and path.read_text(encoding="utf-8") == "x: 2\n"
     new = tmp_path / "b.yaml"
-    paramfile.write_atomic(new, "x: 3\n")
+    atomic.write_atomic(new, "x: 3\n")
     assert new.stat().st_mode & 0o044 == 0o044
 
 

@@ -10,10 +10,12 @@ import lxml.html
 import pytest
 from markdown_it import MarkdownIt
 
-from xxgk import narrative, synthetic
-from xxgk.figures import figures
-from xxgk.model import Agency, AgencyYear, Amount, Facts, Narrative
-from xxgk.narrative import (
+from xxgk.data import placeholders, synthetic
+from xxgk.data.figures import figures
+from xxgk.data.model import Agency, AgencyYear, Amount, Facts, Narrative
+from xxgk.formats import phrases
+from xxgk.report import narrative
+from xxgk.report.narrative import (
     NO_APPLICATIONS,
     PLACEHOLDERS,
     NarrativeError,
@@ -22,7 +24,6 @@ from xxgk.narrative import (
     section_html,
     summary_html,
 )
-from xxgk.rules import NARRATIVE_FIGURES
 
 BUREAU = Agency("qingshan-edu", "青山县教育局", "县级", None, Path())
 CITY = Agency("jinhe-city", "金河市人民政府办公室", "市级", None, Path())
@@ -157,7 +158,7 @@ def test_sandbox_escapes_are_refused_and_leak_nothing(text: str) -> None:
 def test_placeholder_docs_cover_every_figure() -> None:
     for year in (2020, 2023):
         ay = synthetic.agency_year(CITY, year, seed=1)
-        names = narrative._names(figures(ay))
+        names = placeholders._names(figures(ay))
         missing = [n for n in names if not PLACEHOLDERS.get(n)]
         assert not missing
     assert PLACEHOLDERS["applications.new"] == "表三 一、本年新收政府信息公开申请数量 / 总计"
@@ -379,9 +380,9 @@ def test_summaries_agree_with_rule_i7_patterns(seed: int) -> None:
         values = figures(ay)
         text = "".join(_text(summary_html(ay, t, None)) for t in ("t2", "t3", "t4"))
         found = set()
-        for pattern, name in NARRATIVE_FIGURES:
-            for m in re.finditer(pattern, text):
-                assert int(m.group(1)) == _lookup(values, name), (pattern, text)
+        for name, p in phrases().items():
+            for m in p.reads.finditer(text):
+                assert int(m.group(1)) == _lookup(values, name), (p.reads.pattern, text)
                 found.add(name)
         expected = {"applications.new", "applications.handled", "applications.granted", "applications.partial"}
         assert expected <= found

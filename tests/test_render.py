@@ -27,11 +27,15 @@ import pytest
 from lxml import html as lxml_html
 
 from tests.conftest import REPO, tree_digest
-from xxgk import formats, model, pdf, render, synthetic
+from xxgk import formats, render
+from xxgk.data import model, synthetic
+from xxgk.data.model import Agency, AgencyYear, Amount, Narrative, Value
+from xxgk.data.model import show as value_text
 from xxgk.formats import FormatVersion, Header
-from xxgk.model import Agency, AgencyYear, Amount, Narrative, Value
+from xxgk.render import execute as render_execute
+from xxgk.render import exporters as pdf
+from xxgk.render import outputs, templates
 from xxgk.report import Options, Report, chinese_date
-from xxgk.tables import value_text
 
 AGENCY = Agency("test-bureau", "青石县测试局", "县级", None)
 YEARS = {"2019": 2020, "2021": 2022}  # format version → the report year rendered for it
@@ -59,7 +63,7 @@ class Rendered:
 
     @property
     def html(self) -> str:
-        return self.artifacts.html.decode("utf-8")
+        return self.artifacts["report.html"].decode("utf-8")
 
     def pdftotext(self, *args: str) -> str:
         return subprocess.run(
@@ -192,7 +196,7 @@ def test_tables_carry_every_label_in_order_and_every_number(rendered: Rendered) 
 @pytest.mark.slow
 def test_page_is_the_report_only(rendered: Rendered) -> None:
     """Title, preface, the six official headings in order, the signature; no code, no prompts."""
-    ay, page = rendered.ay, lxml_html.fromstring(rendered.artifacts.html)
+    ay, page = rendered.ay, lxml_html.fromstring(rendered.artifacts["report.html"])
     assert page.get("lang") == "zh"
     title = f"{AGENCY.name}{ay.year}年政府信息公开工作年度报告"
     assert page.findtext(".//title") == title
@@ -212,13 +216,13 @@ def test_page_is_the_report_only(rendered: Rendered) -> None:
 
 @pytest.mark.slow
 def test_page_loads_nothing_and_names_sc_fonts(rendered: Rendered) -> None:
-    page = lxml_html.fromstring(rendered.artifacts.html)
+    page = lxml_html.fromstring(rendered.artifacts["report.html"])
     assert not page.findall(".//script") and not page.findall(".//link") and not page.findall(".//iframe")
     for img in page.iter("img"):
         assert img.get("src", "").startswith("data:image/") and img.get("alt")
     assert '"Noto Serif CJK SC"' in rendered.html and '"Noto Sans CJK SC"' in rendered.html
     assert "JP" not in "".join(re.findall(r"font-family:[^;]*;", rendered.html))
-    assert len(rendered.artifacts.html) < 400_000  # slim CSS, not the lab theme
+    assert len(rendered.artifacts["report.html"]) < 400_000  # slim CSS, not the lab theme
     assert "thead" in rendered.html and "display: table-header-group" in rendered.html
 
 
@@ -270,23 +274,23 @@ def test_same_inputs_same_bytes_in_another_process(rendered: Rendered, tmp_path:
     subprocess.run(
         [sys.executable, "-c", SUBPROCESS, tmp_path / "params.json", again], check=True, cwd=tmp_path, timeout=300
     )
-    for name in render.FILES:
+    for name in outputs.artifacts():
         assert (again / name).read_bytes() == (rendered.out / name).read_bytes(), name
 
 
 @pytest.mark.slow
 def test_executed_notebook_is_a_clean_record(rendered: Rendered) -> None:
-    nb = nbformat.reads(rendered.artifacts.ipynb.decode("utf-8"), as_version=4)
+    nb = nbformat.reads(rendered.artifacts["report.ipynb"].decode("utf-8"), as_version=4)
     record = nb.metadata.papermill
     assert record["parameters"]["agency_year"] == rendered.params["agency_year"]
-    assert record["version"] and record["input_path"] == render.NOTEBOOK_NAME
+    assert record["version"] and record["input_path"] == render_execute.NOTEBOOK_NAME
     assert not {"start_time", "end_time", "duration", "output_path"} & set(record)
     assert nb.metadata.xxgk == {"version": "0.1.0", "document_id": f"xxgk:{AGENCY.id}:{rendered.ay.year}"}
     ids = [c.id for c in nb.cells]
     assert "injected-parameters" in ids and len(set(ids)) == len(ids)
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))
-    text = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+", "", rendered.artifacts.ipynb.decode("utf-8"))
+    text = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+", "", rendered.artifacts["report.ipynb"].decode("utf-8"))
     for machine in (str(REPO), "/tmp", sys.prefix):
         assert machine not in text, machine
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text), "a timestamp is left in the notebook"
@@ -332,8 +336,8 @@ def test_findings_banner_illustrative_notice_and_inert_narrative(tmp_path: Path)
     params = parameters(ay, years[:-1], findings=findings, options={"allow_invalid": True})
     artifacts = render.build_artifacts(params)
     render.write_report(artifacts, tmp_path / "r")
-    text = artifacts.html.decode("utf-8")
-    page = lxml_html.fromstring(artifacts.html)
+    text = artifacts["report.html"].decode("utf-8")
+    page = lxml_html.fromstring(artifacts["report.html"])
 
     banner = page.find_class("findings")
     assert len(banner) == 1 and "I1" in banner[0].text_content() and "应为 30，实为 29" in banner[0].text_content()
@@ -377,7 +381,7 @@ def test_failing_cell_leaves_the_earlier_report_and_names_the_cell(rendered: Ren
 
 @pytest.mark.slow
 def test_a_cell_that_runs_too_long_is_named(tmp_path: Path) -> None:
-    template = nbformat.read(render.NOTEBOOK, as_version=4)
+    template = nbformat.read(templates.notebook(), as_version=4)
     template.cells.insert(3, nbformat.v4.new_code_cell("import time\ntime.sleep(60)", id="slow"))
     path = tmp_path / "slow.ipynb"
     nbformat.write(template, path)
@@ -390,7 +394,7 @@ def test_a_cell_that_runs_too_long_is_named(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_dead_kernel_is_named(tmp_path: Path) -> None:
-    template = nbformat.read(render.NOTEBOOK, as_version=4)
+    template = nbformat.read(templates.notebook(), as_version=4)
     template.cells.insert(3, nbformat.v4.new_code_cell("import os\nos._exit(1)", id="crash"))
     path = tmp_path / "crash.ipynb"
     nbformat.write(template, path)
@@ -411,11 +415,7 @@ def test_a_started_kernel_is_reused_and_gives_the_same_bytes(rendered: Rendered)
     try:
         for _ in range(3):
             again = render.build_artifacts(rendered.params, kernel_manager=km)
-            assert (again.ipynb, again.html, again.pdf) == (
-                rendered.artifacts.ipynb,
-                rendered.artifacts.html,
-                rendered.artifacts.pdf,
-            )
+            assert again.files == rendered.artifacts.files
             assert km.is_alive()
             threads.append(threading.active_count())
         assert threads[1] == threads[2]  # nbclient's client (a heartbeat thread, sockets) was closed
@@ -428,10 +428,10 @@ def test_a_started_kernel_is_reused_and_gives_the_same_bytes(rendered: Rendered)
 
 def test_write_report_replaces_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "a" / "2022"
-    first = render.Artifacts(b"nb1", b"html1", b"pdf1")
+    first = render.Artifacts({"report.ipynb": b"nb1", "report.html": b"html1", "report.pdf": b"pdf1"})
     render.write_report(first, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == dict(
-        zip(render.FILES, (b"nb1", b"html1", b"pdf1"), strict=True)
+        zip(outputs.artifacts(), (b"nb1", b"html1", b"pdf1"), strict=True)
     )
     before = tree_digest(tmp_path)
 
@@ -445,12 +445,14 @@ def test_write_report_replaces_whole_or_not_at_all(tmp_path: Path, monkeypatch: 
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
     with pytest.raises(OSError, match="disk full"):
-        render.write_report(render.Artifacts(b"nb2", b"html2", b"pdf2"), out)
+        render.write_report(
+            render.Artifacts({"report.ipynb": b"nb2", "report.html": b"html2", "report.pdf": b"pdf2"}), out
+        )
     assert tree_digest(tmp_path) == before
     assert sorted(p.name for p in out.parent.iterdir()) == ["2022"]  # no temporary folder left
 
     monkeypatch.undo()
-    render.write_report(render.Artifacts(b"nb3", b"html3", b"pdf3"), out)
+    render.write_report(render.Artifacts({"report.ipynb": b"nb3", "report.html": b"html3", "report.pdf": b"pdf3"}), out)
     assert (out / "report.pdf").read_bytes() == b"pdf3"
     assert sorted(p.name for p in out.parent.iterdir()) == ["2022"]
 
@@ -551,10 +553,10 @@ def test_normalize_strips_times_paths_and_numbers_cells_from_one() -> None:
     nb.cells[0].id = "f00d1234"
     nb.cells[1].metadata["papermill"] = {"duration": 0.5, "status": "completed"}
     ay = series(2020)[-1]
-    out = render.normalize(nb, {"agency_year": model.to_dict(ay)})
+    out = render_execute.normalize(nb, {"agency_year": model.to_dict(ay)})
     assert [c.id for c in out.cells] == ["injected-parameters", "b"]
     assert [c.execution_count for c in out.cells] == [1, 2]
-    assert out.metadata.papermill == {"version": "2", "input_path": render.NOTEBOOK_NAME}
+    assert out.metadata.papermill == {"version": "2", "input_path": render_execute.NOTEBOOK_NAME}
     assert out.cells[1].metadata.papermill == {"status": "completed"}
 
 

@@ -10,8 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xxgk import formats, rules, synthetic
-from xxgk.model import Agency, AgencyYear, Channel, Facts, Narrative
+from xxgk import check as rules
+from xxgk import formats
+from xxgk.data import synthetic
+from xxgk.data.diagnostics import Diagnostic
+from xxgk.data.model import Agency, AgencyYear, Channel, Facts, Narrative
 
 COUNTY = Agency("demo-county", "示例县教育局", "县级", "示例县人民政府", Path())
 CITY = Agency("demo-city", "示例市人民政府办公室", "市级", "示例市人民政府", Path())
@@ -29,7 +32,7 @@ def edit(ay: AgencyYear, table: str, row: str, col: str, value: object) -> Agenc
     return dataclasses.replace(ay, tables=tables)
 
 
-def ids(findings: list[rules.Finding]) -> set[str]:
+def ids(findings: list[Diagnostic]) -> set[str]:
     return {f.rule for f in findings}
 
 

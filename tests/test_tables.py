@@ -15,9 +15,11 @@ import lxml.html
 import pandas as pd
 import pytest
 
-from xxgk import formats, synthetic
-from xxgk.model import Agency, AgencyYear, Amount
-from xxgk.tables import short_label, table_html
+from xxgk import formats
+from xxgk.data import synthetic
+from xxgk.data.model import Agency, AgencyYear, Amount
+from xxgk.formats import short_label
+from xxgk.report.tables import table_html
 
 CITY = Agency("jinhe-city", "金河市人民政府办公室", "市级", None, Path())
 YEARS = {"2019": 2020, "2021": 2023}

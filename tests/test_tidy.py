@@ -14,8 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import tree_digest
-from xxgk import formats, model, paramfile, synthetic, tidy
-from xxgk.model import Agency, InputError
+from xxgk import formats
+from xxgk.data import model, paramfile, synthetic
+from xxgk.data import tree as data_tree
+from xxgk.data.diagnostics import InputError
+from xxgk.data.model import Agency
+from xxgk.exchange import plan as import_plan
+from xxgk.exchange import tidy, values
 
 COMMENT = "# 本文件由信息公开办维护，修改前请联系张三。\n"
 HEADER = ",".join(tidy.COLUMNS)
@@ -120,9 +125,9 @@ def test_export_import_export_is_byte_identical(tree: Path, tmp_path: Path) -> N
         (fresh / "beta-town" / "agency.yaml").read_text(encoding="utf-8").startswith("# 机关信息\nname: 乙镇人民政府")
     )
     assert "level: null" in (fresh / "beta-town" / "agency.yaml").read_text(encoding="utf-8")
-    assert model.read_year(fresh / "beta-town" / "2021.yaml", model.read_agency(fresh / "beta-town")).narrative == (
-        model.Narrative()
-    )
+    assert data_tree.read_year(
+        fresh / "beta-town" / "2021.yaml", data_tree.read_agency(fresh / "beta-town")
+    ).narrative == (model.Narrative())
 
 
 def test_bundled_examples_round_trip(params: Path, tmp_path: Path) -> None:
@@ -171,7 +176,7 @@ def test_update_changes_only_the_value_and_keeps_narrative_and_comments(tree: Pa
     changed = [(a, b) for a, b in zip(text.splitlines(), new.splitlines(), strict=True) if a != b]
     assert len(changed) == 1 and "12345  # 自然人" in changed[0][1]
     assert new.startswith(COMMENT) and "# 下面是正文\nnarrative:" in new
-    ay = model.read_year(path, model.read_agency(tree / "alpha-bureau"))
+    ay = data_tree.read_year(path, data_tree.read_agency(tree / "alpha-bureau"))
     assert ay.value("t3", "withheld_state_secret", "natural") == 12345
     assert ay.narrative.overview.startswith("本年度，甲局")
 
@@ -184,7 +189,7 @@ def test_update_keeps_a_user_comment_inside_the_tables(tree: Path, tmp_path: Pat
     tidy.import_csv(csv_path, tree)
     new = path.read_text(encoding="utf-8")
     assert "# 表四核对过" in new and new.startswith(COMMENT)
-    ay = model.read_year(path, model.read_agency(tree / "beta-town"))
+    ay = data_tree.read_year(path, data_tree.read_agency(tree / "beta-town"))
     assert ay.value("t4", "review", "upheld") == 7
 
 
@@ -202,14 +207,14 @@ def test_new_year_for_existing_agency_and_name_mismatch_warns(tree: Path, tmp_pa
 
 def test_format_named_in_the_file_decides_the_labels(tree: Path, tmp_path: Path) -> None:
     """A 2022 body that still used the 2019 template (format-spec §9.5) keeps its version."""
-    agency = model.read_agency(tree / "alpha-bureau")
+    agency = data_tree.read_agency(tree / "alpha-bureau")
     old = synthetic.agency_year(agency, 2020, seed=1)
     ay = dataclasses.replace(old, year=2023, format_named=True)
     path = tree / "alpha-bureau" / "2023.yaml"
     path.write_text(paramfile.dump_year(ay), encoding="utf-8")
     ok = write_csv(tmp_path / "ok.csv", [["alpha-bureau", "甲局", "2023", "二", "规范性文件", "本年新制作数量", "9"]])
     tidy.import_csv(ok, tree)
-    assert model.read_year(path, agency).value("t2", "normative", "made") == 9
+    assert data_tree.read_year(path, agency).value("t2", "normative", "made") == 9
     bad = write_csv(
         tmp_path / "bad.csv", [["alpha-bureau", "甲局", "2023", "二", "行政规范性文件", "本年新制作数量", "9"]]
     )
@@ -229,7 +234,7 @@ def test_label_variants_of_table_three(tree: Path, tmp_path: Path) -> None:
         ["beta-town", "", "2022", "三", "三、本年度办理结果/（三）不予公开/2.其他法律行政法规禁止公开", "其他", "104"],
     ]
     tidy.import_csv(write_csv(tmp_path / "v.csv", rows), tree)
-    ay = model.read_year(tree / "beta-town" / "2022.yaml", model.read_agency(tree / "beta-town"))
+    ay = data_tree.read_year(tree / "beta-town" / "2022.yaml", data_tree.read_agency(tree / "beta-town"))
     assert ay.value("t3", "granted", "natural") == 101
     assert ay.value("t3", "other_no_correction", "commercial") == 102
     assert ay.value("t3", "other_no_correction", "research") == 103
@@ -246,7 +251,7 @@ def test_bom_crlf_column_order_and_spaces(tree: Path, tmp_path: Path) -> None:
     path = tmp_path / "excel.csv"
     path.write_text(text, encoding="utf-8", newline="")
     tidy.import_csv(path, tree)
-    ay = model.read_year(tree / "alpha-bureau" / "2022.yaml", model.read_agency(tree / "alpha-bureau"))
+    ay = data_tree.read_year(tree / "alpha-bureau" / "2022.yaml", data_tree.read_agency(tree / "alpha-bureau"))
     assert ay.value("t4", "review", "total") == 55
 
 
@@ -266,10 +271,10 @@ def test_blank_and_dash_read_as_zero_with_a_warning(tree: Path, tmp_path: Path, 
     ]
     report = tidy.import_csv(write_csv(tmp_path / "b.csv", rows), tree)
     [w] = report.warnings
-    assert (w.line, w.field, w.value) == (3, "value", repr(blank))
-    assert w.label == "表三 （二）部分公开（区分处理的，只计这一情形，不计其他情形） / 自然人"
+    assert (w.line, w.field, w.found) == (3, "value", repr(blank))
+    assert w.column == "表三 （二）部分公开（区分处理的，只计这一情形，不计其他情形） / 自然人"
     assert "按 0 读入" in str(w)
-    ay = model.read_year(tree / "alpha-bureau" / "2021.yaml", model.read_agency(tree / "alpha-bureau"))
+    ay = data_tree.read_year(tree / "alpha-bureau" / "2021.yaml", data_tree.read_agency(tree / "alpha-bureau"))
     assert ay.value("t3", "partial", "natural") == 0
 
 
@@ -283,8 +288,8 @@ def test_value_types(tree: Path, tmp_path: Path) -> None:
         ["alpha-bureau", "", "2022", "三", "（七）总计", "自然人", "8.0"],
     ]
     tidy.import_csv(write_csv(tmp_path / "t.csv", rows), tree)
-    agency = model.read_agency(tree / "alpha-bureau")
-    y20, y21, y22 = (model.read_year(tree / "alpha-bureau" / f"{y}.yaml", agency) for y in (2020, 2021, 2022))
+    agency = data_tree.read_agency(tree / "alpha-bureau")
+    y20, y21, y22 = (data_tree.read_year(tree / "alpha-bureau" / f"{y}.yaml", agency) for y in (2020, 2021, 2022))
     assert y20.value("t2", "procurement", "amount") == model.Amount(Decimal("25.1"), "万元")
     assert y20.value("t2", "licensing", "change") == 4
     assert y20.value("t3", "total", "natural") == -2  # range is the rules' job (I3)
@@ -310,13 +315,13 @@ def test_unknown_label_lists_the_closest_official_labels(tree: Path, tmp_path: P
     ]
     err = failing_import(write_csv(tmp_path / "u.csv", rows), tree)
     first, second = err.problems
-    assert (first.line, first.field, first.value) == (2, "row", repr("（三）不予公开/1.属于国家机密"))
+    assert (first.line, first.field, first.found) == (2, "row", repr("（三）不予公开/1.属于国家机密"))
     assert "表三中没有这一行" in first.message
     assert "最接近的官方标签是：「（三）不予公开/1.属于国家秘密」" in first.message
     assert first.message.count("「") == 3
     assert (second.line, second.field) == (3, "column")
     assert "「行政诉讼/复议后起诉/总计」" in second.message
-    assert str(first).startswith(f"{tmp_path / 'u.csv'}:2 row（表三）：表三中没有这一行")
+    assert str(first).startswith(f"{tmp_path / 'u.csv'}:2: 错误 P0 row（表三）：表三中没有这一行")
 
 
 @pytest.mark.parametrize(
@@ -355,7 +360,7 @@ def test_bad_agency_id_is_refused(tmp_path: Path, bad: str) -> None:
     build_tree(root)
     err = failing_import(write_csv(tmp_path / "a.csv", [[bad, "某局", "2022", "四", "", "行政复议/总计", "1"]]), root)
     [p] = err.problems
-    assert p.field == "agency_id" and p.line == 2 and p.value == repr(bad)
+    assert p.field == "agency_id" and p.line == 2 and p.found == repr(bad)
     assert not (tmp_path / "x").exists()
 
 
@@ -367,8 +372,8 @@ def test_non_numeric_value_names_the_cell(tree: Path, tmp_path: Path, value: str
     rows = [["alpha-bureau", "", "2022", "三", "四、结转下年度继续办理", "法律服务机构", value]]
     err = failing_import(write_csv(tmp_path / "n.csv", rows), tree)
     [p] = err.problems
-    assert (p.line, p.field, p.value) == (2, "value", repr(value))
-    assert p.label == "表三 四、结转下年度继续办理 / 法律服务机构" and expected in p.message
+    assert (p.line, p.field, p.found) == (2, "value", repr(value))
+    assert p.column == "表三 四、结转下年度继续办理 / 法律服务机构" and expected in p.message
 
 
 @pytest.mark.parametrize(
@@ -422,7 +427,7 @@ def test_conflicting_duplicates(tree: Path, tmp_path: Path) -> None:
     ]
     err = failing_import(write_csv(tmp_path / "d.csv", rows), tree)
     [p] = err.problems
-    assert p.line == 3 and "与第2行是同一单元格，但数值不同" in p.message and p.label == "表四 行政复议/结果维持"
+    assert p.line == 3 and "与第2行是同一单元格，但数值不同" in p.message and p.column == "表四 行政复议/结果维持"
 
 
 @pytest.mark.parametrize(
@@ -470,7 +475,7 @@ def test_unreadable_existing_file_is_named_and_kept(tree: Path, tmp_path: Path) 
     assert [(p.file == str(path), p.line) for p in err.problems][:2] == [(False, 2), (False, 3)]
     assert [p.line for p in err.problems][3:] == [4]
     assert "已有的数据文件" in err.problems[1].message and "无法读取，请先修正它再导入" in err.problems[1].message
-    assert err.problems[2].file == str(path) and str(err.problems[2].value).startswith("'x")
+    assert err.problems[2].file == str(path) and str(err.problems[2].found).startswith("'x")
 
 
 def test_unreadable_agency_file_is_named_and_kept(tree: Path, tmp_path: Path) -> None:
@@ -506,7 +511,7 @@ def test_failure_while_writing_leaves_nothing(tree: Path, tmp_path: Path, monkey
         if r[3] == "四":
             r[6] = str(int(r[6]) + 1)
     path = write_csv(tmp_path / "w.csv", recs)
-    real = tidy.tempfile.mkstemp
+    real = import_plan.tempfile.mkstemp
     calls = iter(range(100))
 
     def flaky(*args: object, **kwargs: object) -> tuple[int, str]:
@@ -514,7 +519,7 @@ def test_failure_while_writing_leaves_nothing(tree: Path, tmp_path: Path, monkey
             raise OSError(28, "No space left on device")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tidy.tempfile, "mkstemp", flaky)
+    monkeypatch.setattr(import_plan.tempfile, "mkstemp", flaky)
     before = tree_digest(tree)
     with pytest.raises(OSError):
         tidy.import_csv(path, tree)
@@ -525,11 +530,11 @@ def test_failure_while_writing_leaves_nothing(tree: Path, tmp_path: Path, monkey
 def test_file_changed_during_import_is_not_overwritten(tree: Path, tmp_path: Path) -> None:
     path = tree / "beta-town" / "2021.yaml"
     rows = [["beta-town", "", "2021", "四", "", "行政复议/结果维持", "99"]]
-    plan = tidy.plan_import(tidy.read_csv(write_csv(tmp_path / "r.csv", rows)), tmp_path / "r.csv", tree)
+    plan = import_plan.plan_import(tidy.read_csv(write_csv(tmp_path / "r.csv", rows)), tmp_path / "r.csv", tree)
     path.write_text(path.read_text(encoding="utf-8") + "# 有人刚刚改过\n", encoding="utf-8")
     before = tree_digest(tree)
     with pytest.raises(InputError, match="被其他程序修改"):
-        tidy.apply_plan(plan)
+        import_plan.apply_plan(plan)
     assert tree_digest(tree) == before
 
 
@@ -571,12 +576,12 @@ def test_random_change_round_trips_to_the_data_file(tmp_path: Path, data: st.Dat
     rec[6] = new
     path = write_csv(tmp_path / "p.csv", [rec])
     tidy.import_csv(path, root)
-    agency = model.read_agency(root / rec[0])
-    stored = model.read_year(root / rec[0] / f"{rec[2]}.yaml", agency).value(spec.table, spec.row, spec.column)
-    parsed = tidy.parse_value(new, spec.kind)
+    agency = data_tree.read_agency(root / rec[0])
+    stored = data_tree.read_year(root / rec[0] / f"{rec[2]}.yaml", agency).value(spec.table, spec.row, spec.column)
+    parsed = values.parse_value(new, spec.kind)
     assert not isinstance(parsed, str)
     assert stored == parsed[0] and type(stored) is type(parsed[0])
     # …and the next export shows exactly that cell changed, in the canonical spelling of the value.
     after = records(export_text(root))
     assert [j for j, (a, b) in enumerate(zip(recs, after, strict=True)) if a != b] in ([], [i])
-    assert tidy.parse_value(after[i][6], spec.kind) == parsed
+    assert values.parse_value(after[i][6], spec.kind) == parsed

@@ -16,38 +16,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xxgk import __version__, model, rules
+from xxgk import __version__, check, formats
+from xxgk.data import model, tree
+from xxgk.data.diagnostics import Diagnostic, InputError, errors, problem
 
 if TYPE_CHECKING:
-    from xxgk import build
+    from xxgk import batch as build
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
-def _problem_dict(p: model.Problem) -> dict[str, object]:
-    """Unreadable input in the shape of a finding (rule P0), so JSON consumers see one list."""
-    return {
-        "rule": "P0",
-        "severity": "error",
-        "file": p.file,
-        "agency": "",
-        "year": None,
-        "table": "",
-        "row": "",
-        "column": p.label,
-        "expected": None,
-        "found": p.value,
-        "message": str(p),
-        "field": p.field,
-        "line": p.line,
-    }
-
-
-def _print_findings(findings: Sequence[rules.Finding]) -> None:
+def _print_findings(findings: Sequence[Diagnostic]) -> None:
     for f in findings:
-        where = f"{f.file}:{f.line}" if f.line else f.file
-        level = "错误" if f.severity == "error" else "警告"
-        print(f"{where}: {level} {f.rule} {f.message}")
+        print(f)
 
 
 def _select(paths: Sequence[str], params: Path) -> tuple[Path, set[str] | None, set[Path] | None]:
@@ -69,23 +50,23 @@ def _select(paths: Sequence[str], params: Path) -> tuple[Path, set[str] | None, 
             files.update(q.resolve() for q in p.glob("*.yaml"))
         elif p.is_dir():
             roots.add(p)
-            agencies.update(d.name for d in model.agency_dirs(p))
+            agencies.update(d.name for d in tree.agency_dirs(p))
             files.update(q.resolve() for q in p.glob("*/*.yaml"))
         else:
             roots.add(p.parent.parent)
             agencies.add(p.parent.name)
             files.add(p.resolve())
     if len({r.resolve() for r in roots}) > 1:
-        raise model.InputError([model.Problem(", ".join(paths), "所给路径不在同一个数据目录下")])
+        raise InputError([problem(", ".join(paths), "所给路径不在同一个数据目录下")])
     return roots.pop(), agencies, files
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        raise model.InputError([model.Problem(p, "文件或目录不存在") for p in missing])
+        raise InputError([problem(p, "文件或目录不存在") for p in missing])
     root, agencies, files = _select(args.paths, Path(args.params))
-    tree, all_findings = rules.load_and_check(root, agencies)
+    tree, all_findings = check.load_and_check(root, agencies)
     problems = [
         p
         for p in tree.problems
@@ -93,17 +74,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     ]
     years = tree.years
     only = None if files is None else {str(ay.path) for ay in years if ay.path.resolve() in files}
-    findings = rules.locate([f for f in all_findings if only is None or f.file in only])
-    n_err = len(rules.errors(findings))
+    findings = check.locate([f for f in all_findings if only is None or f.file in only])
+    n_err = len(errors(findings))
     n_warn = len(findings) - n_err
     checked = len(years) if only is None else len(only)
     if args.format == "json":
-        items = [_problem_dict(p) for p in problems] + [f.to_dict() for f in findings]
+        items = [d.to_dict() for d in [*problems, *findings]]
         json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
         for p in problems:
-            print(f"{p}", file=sys.stderr)
+            print(p, file=sys.stderr)
         _print_findings(findings)
         summary = f"检查了 {checked} 份年度数据：{n_err} 个错误，{n_warn} 个警告"
         if problems:
@@ -115,7 +96,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from xxgk import tidy
+    from xxgk.exchange import tidy
 
     params = Path(args.params)
     if args.output in (None, "-"):
@@ -127,7 +108,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from xxgk import tidy
+    from xxgk.exchange import tidy
 
     report = tidy.import_csv(Path(args.file), Path(args.params))
     for w in report.warnings:
@@ -137,12 +118,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _build_options(args: argparse.Namespace, **over: object) -> build.Options:
-    from xxgk import build
+    from xxgk import batch as build
+    from xxgk.render import templates
 
     opts = build.Options(
         params=Path(args.params),
         outputs=Path(args.outputs),
-        template=Path(args.template),
+        template=Path(args.template) if args.template else templates.notebook(),
         agencies=list(over.pop("agencies", None) or getattr(args, "agency", None) or []),  # type: ignore[call-overload]
         years=list(over.pop("years", None) or getattr(args, "year", None) or []),  # type: ignore[call-overload]
         jobs=getattr(args, "jobs", None) or (os.cpu_count() or 1),
@@ -155,9 +137,9 @@ def _build_options(args: argparse.Namespace, **over: object) -> build.Options:
     for k, v in over.items():
         setattr(opts, k, v)
     for a in opts.agencies:
-        model.check_agency_id(a)
+        tree.check_agency_id(a)
     if not opts.template.is_file():
-        raise model.InputError([model.Problem(str(opts.template), "找不到报告模板")])
+        raise InputError([problem(str(opts.template), "找不到报告模板")])
     return opts
 
 
@@ -209,7 +191,7 @@ def _interruptible() -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from xxgk import build
+    from xxgk import batch as build
 
     opts = _build_options(args)
     progress = _Progress(json_lines=args.json or not sys.stderr.isatty())
@@ -227,17 +209,17 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from xxgk import build
+    from xxgk import batch as build
 
-    model.check_agency_id(args.agency)
+    tree.check_agency_id(args.agency)
     opts = _build_options(args, agencies=[args.agency], years=[args.year], force=True, jobs=1)
     if not (opts.params / args.agency / f"{args.year}.yaml").is_file():
-        raise model.InputError([model.Problem(str(opts.params / args.agency / f"{args.year}.yaml"), "数据文件不存在")])
+        raise InputError([problem(str(opts.params / args.agency / f"{args.year}.yaml"), "数据文件不存在")])
     _interruptible()
     summary = build.build(opts)
     (r,) = summary.results
     if r.status == "invalid":
-        _print_findings([rules.Finding(**f) for f in r.findings])
+        _print_findings([Diagnostic(**f) for f in r.findings])
         print(
             f"{args.agency} {args.year}：数据有错误，未生成报告（可用 --allow-invalid 强制生成，报告首页将列出问题）。",
             file=sys.stderr,
@@ -248,8 +230,10 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(m, file=sys.stderr)
         print(f"{args.agency} {args.year}：生成失败，原有报告保持不变。", file=sys.stderr)
         return EXIT_FINDINGS
-    out = opts.outputs / args.agency / str(args.year)
-    for name in build.ARTIFACTS:
+    from xxgk.render import outputs
+
+    out = outputs.report_dir(opts.outputs, args.agency, args.year)
+    for name in outputs.artifacts():
         print(out / name)
     print(
         f"用时 {r.seconds:.1f} 秒（" + "，".join(f"{k} {v:.2f} 秒" for k, v in r.timings.items()) + "）。",
@@ -259,7 +243,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from xxgk import build
+    from xxgk import batch as build
 
     opts = _build_options(args)
     _interruptible()
@@ -271,35 +255,33 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from xxgk import paramfile
+    from xxgk.data import atomic, paramfile
 
-    model.check_agency_id(args.agency)
+    tree.check_agency_id(args.agency)
     directory = Path(args.params) / args.agency
     path = directory / f"{args.year}.yaml"
     if path.exists():
-        raise model.InputError([model.Problem(str(path), "数据文件已存在，未作改动")])
+        raise InputError([problem(str(path), "数据文件已存在，未作改动")])
     if (directory / "agency.yaml").is_file():
-        agency = model.read_agency(directory)
+        agency = tree.read_agency(directory)
     elif args.name:
         info = model.AgencyInfo.model_validate({"name": args.name, "level": args.level, "parent": args.parent})
         agency = model.Agency(args.agency, info.name, info.level, info.parent, directory / "agency.yaml")
-        paramfile.write_atomic(directory / "agency.yaml", paramfile.dump_agency(agency))
+        atomic.write_atomic(directory / "agency.yaml", paramfile.dump_agency(agency))
         print(directory / "agency.yaml")
     else:
-        raise model.InputError(
-            [model.Problem(str(directory / "agency.yaml"), "新机关需要 --name（以及 --level、--parent）")]
-        )
+        raise InputError([problem(str(directory / "agency.yaml"), "新机关需要 --name（以及 --level、--parent）")])
     previous = None
     if (directory / f"{args.year - 1}.yaml").is_file():
-        previous = model.read_year(directory / f"{args.year - 1}.yaml", agency)
-    paramfile.write_atomic(path, paramfile.blank_year(agency, args.year, previous))
+        previous = tree.read_year(directory / f"{args.year - 1}.yaml", agency)
+    atomic.write_atomic(path, paramfile.blank_year(agency, args.year, previous))
     print(path)
     print("逐项填写（没有的填 0），然后运行 xxgk check。", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_placeholders(args: argparse.Namespace) -> int:
-    from xxgk.narrative import PLACEHOLDERS
+    from xxgk.data.placeholders import PLACEHOLDERS
 
     width = max(map(len, PLACEHOLDERS))
     for name, meaning in PLACEHOLDERS.items():
@@ -339,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     outputs = argparse.ArgumentParser(add_help=False)
     outputs.add_argument("--outputs", default="outputs", metavar="DIR", help="where reports go (default: outputs)")
-    outputs.add_argument("--template", default="notebooks/annual_report.ipynb", metavar="NOTEBOOK")
+    outputs.add_argument("--template", metavar="NOTEBOOK", help="report template (default: the annual report)")
     outputs.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS", help="per report (default: 180)")
     selection = argparse.ArgumentParser(add_help=False)
     selection.add_argument("--agency", action="append", metavar="A", help="only this body (repeatable)")
@@ -375,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("agency", metavar="AGENCY")
     p.add_argument("year", type=int, metavar="YEAR")
     p.add_argument("--name", help="official name, for a new body")
-    p.add_argument("--level", help="国务院部门、省级、市级、县级 or 乡镇, for a new body")
+    p.add_argument("--level", help=f"{'、'.join(formats.levels())}, for a new body")
     p.add_argument("--parent", help="parent government, for a new body")
     p.set_defaults(func=cmd_new)
 
@@ -389,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except model.InputError as e:
+    except InputError as e:
         for p in e.problems:
             print(p, file=sys.stderr)
         print(f"未写入任何文件：{len(e.problems)} 处问题。", file=sys.stderr)
@@ -401,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("已中断：未完成的报告没有写入，原有报告保持不变。", file=sys.stderr)
         return 130
     except Exception as e:
-        from xxgk.build import BuildError
+        from xxgk.batch import BuildError
 
         if isinstance(e, BuildError):
             print(str(e), file=sys.stderr)

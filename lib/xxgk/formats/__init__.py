@@ -10,6 +10,7 @@ spans from them instead of writing any table by hand.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,6 +22,10 @@ CellKind = Literal["count", "signed", "wan", "amount"]
 TableId = Literal["t2", "t3", "t4"]
 TABLE_IDS: tuple[TableId, ...] = ("t2", "t3", "t4")
 VERSION_IDS: tuple[str, ...] = ("2019", "2021")
+SECTION_KEYS: tuple[str, ...] = ("overview", "t2", "t3", "t4", "problems", "other")
+"""The six sections of a report, in order (their headings are each version's ``sections``)."""
+NARRATIVE_KEYS: tuple[str, ...] = ("overview", "problems", "other")
+"""Sections 一、五、六: the body's own text (``narrative:`` in a data file)."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class Header:
     label: str
     key: str | None = None
     children: tuple[Header, ...] = ()
+    outcome: str | None = None
+    """For a row of 三、本年度办理结果: the outcome it counts (granted, withheld …), a figure's name."""
 
     @property
     def is_leaf(self) -> bool:
@@ -152,6 +159,22 @@ class FormatVersion:
         # One shared instance per version, also across processes: pickle the id, not the tree.
         return get, (self.id,)
 
+    @functools.cached_property
+    def outcomes(self) -> dict[str, tuple[Header, tuple[str, ...]]]:
+        """Outcome name → its row of 三、本年度办理结果 and the data rows it sums, in official order."""
+        out: dict[str, tuple[Header, tuple[str, ...]]] = {}
+
+        def walk(node: Header) -> None:
+            for child in node.children:
+                if child.outcome:
+                    keys = (child.key,) if child.key else tuple(leaf.key for _, leaf in child.leaves() if leaf.key)
+                    out[child.outcome] = (child, keys)
+                else:
+                    walk(child)
+
+        walk(self.t3_rows)
+        return out
+
     def table_title(self, table: str) -> str:
         return "表" + self.table_names[table]
 
@@ -169,7 +192,7 @@ def _splice(items: list[Any]) -> list[Any]:
 
 def _header(node: dict[str, Any]) -> Header:
     children = tuple(_header(c) for c in _splice(node.get("children", [])))
-    return Header(label=node.get("label", ""), key=node.get("key"), children=children)
+    return Header(label=node.get("label", ""), key=node.get("key"), children=children, outcome=node.get("outcome"))
 
 
 def _t3_row_label(chain: tuple[Header, ...], leaf: Header) -> str:
@@ -266,12 +289,42 @@ class Rule:
     id: str
     severity: Literal["error", "warning"]
     text: str
+    stage: Literal["read", "check"] = "check"
+    """``read``: raised while input is read (no check function); ``check``: a registered check."""
 
 
 @functools.cache
 def rules() -> dict[str, Rule]:
-    """Every check by stable id, with its severity and meaning (the contract of ``xxgk check``)."""
-    return {rid: Rule(rid, r["severity"], r["text"]) for rid, r in _raw()["rules"].items()}
+    """Every rule by stable id, with its severity and meaning (the contract of ``xxgk check``)."""
+    return {rid: Rule(rid, r["severity"], r["text"], r.get("stage", "check")) for rid, r in _raw()["rules"].items()}
+
+
+def identity_ids() -> tuple[str, ...]:
+    """The rules that are sum identities, in any version (checked by one function, read from here)."""
+    return tuple(dict.fromkeys(i.id for v in versions().values() for i in v.identities))
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """How a report states one figure, and the pattern rule I7 reads it back with."""
+
+    figure: str
+    says: str
+    reads: re.Pattern[str]
+
+    def say(self, n: int | str) -> str:
+        return self.says.format(n=n)
+
+
+@functools.cache
+def phrases() -> dict[str, Phrase]:
+    """Figure name → its phrase, in the order of the table in national.yaml."""
+    return {p["figure"]: Phrase(p["figure"], p["says"], re.compile(p["reads"])) for p in _raw()["phrases"]}
+
+
+def phrase(figure: str, n: int | str) -> str:
+    """The words a summary writes for ``figure`` with value ``n`` (``新收政府信息公开申请12件``)."""
+    return phrases()[figure].say(n)
 
 
 @functools.cache
@@ -293,3 +346,17 @@ def for_year(year: int) -> FormatVersion:
         if v.covers(year):
             return v
     raise ValueError(f"no format version covers report year {year}; the first is 2019")
+
+
+_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)")
+_NOTE = re.compile(r"（[^（）]*）$")
+
+
+def short_label(label: str) -> str:
+    """A label without its numbering and trailing note, for sentences and chart axes.
+
+    ``（二）部分公开（区分处理的，…）`` becomes ``部分公开``: derived from the format rather than
+    retyped, so charts and summaries keep the official wording. A label that is only a note is kept.
+    """
+    text = _NUMBERING.sub("", label)
+    return _NOTE.sub("", text) or text

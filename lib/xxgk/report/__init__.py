@@ -22,13 +22,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from xxgk import model, narrative, tables
-from xxgk.model import AgencyYear
+from xxgk import formats
+from xxgk.data import model
+from xxgk.data.model import AgencyYear
+from xxgk.report import narrative, tables
 
 LAW = "《中华人民共和国政府信息公开条例》"
-SECTION_KEYS = ("overview", "t2", "t3", "t4", "problems", "other")
-NARRATIVE_KEYS = ("overview", "problems", "other")
-TABLE_KEYS = ("t2", "t3", "t4")
 
 
 @dataclass(frozen=True)
@@ -152,16 +151,16 @@ class Report:
 
     def section(self, key: str) -> str:
         """Section 一 … 六: its official heading, then the narrative, or the summary and the table."""
-        if key in NARRATIVE_KEYS:
+        if key in formats.NARRATIVE_KEYS:
             body = narrative.section_html(self.ay, key)
             return self.heading(key) + Markup('<div class="narrative {}">{}</div>\n').format(key, Markup(body))
-        if key in TABLE_KEYS:
+        if key in formats.TABLE_IDS:
             summary = narrative.summary_html(self.ay, key, self.previous)
             table = tables.table_html(self.ay, key)
             return self.heading(key) + Markup('<div class="summary">{}</div>\n{}').format(
                 Markup(summary), Markup(table)
             )
-        raise ValueError(f"unknown section {key!r}; expected one of {', '.join(SECTION_KEYS)}")
+        raise ValueError(f"unknown section {key!r}; expected one of {', '.join(formats.SECTION_KEYS)}")
 
     def charts(self, section: str) -> str:
         """The figures that belong to section 二, 三 or 四 (``"t2"``/``"t3"``/``"t4"``), if enabled.
@@ -181,7 +180,7 @@ class Report:
 
     @functools.cached_property
     def _figures(self) -> list[str]:
-        from xxgk import charts  # matplotlib and pandas: only when the report shows charts
+        from xxgk.report import charts  # matplotlib and pandas: only when the report shows charts
 
         return charts.charts_html(self.ay, list(self.history))
 

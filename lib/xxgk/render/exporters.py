@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 from nbconvert.exporters import HTMLExporter
@@ -35,7 +33,8 @@ from nbformat import NotebookNode
 from traitlets import Set, Unicode, default
 from traitlets.config import Config
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+from xxgk.render import templates
+
 TEMPLATE_NAME = "xxgk"
 REMOVE_TAGS = frozenset({"parameters", "injected-parameters", "template-note", "remove-cell"})
 # The outputs a reader may see; streams (warnings, prints) and errors belong to the notebook record.
@@ -149,6 +148,10 @@ class ReportHTMLExporter(HTMLExporter):
     """The report page: our template, no code, no prompts, no script, lang="zh"."""
 
     export_from_notebook = "xxgk report (HTML)"
+    xxgk_artifact = "report.html"
+    xxgk_label = "HTML"
+    xxgk_stage = "html"
+    xxgk_order = 10
 
     @default("template_name")
     def _template_name_default(self) -> str:
@@ -156,7 +159,7 @@ class ReportHTMLExporter(HTMLExporter):
 
     @default("extra_template_basedirs")
     def _extra_template_basedirs_default(self) -> list[str]:
-        return [str(TEMPLATES)]
+        return [str(templates.nbconvert_dir())]
 
     @property
     def default_config(self) -> Config:
@@ -199,6 +202,10 @@ class ReportPDFExporter(ReportHTMLExporter):
     """The report page printed by WeasyPrint: A4, page numbers, subset-embedded CJK SC fonts."""
 
     export_from_notebook = "xxgk report (PDF)"
+    xxgk_artifact = "report.pdf"
+    xxgk_label = "PDF"
+    xxgk_stage = "pdf"
+    xxgk_order = 20
 
     pdf_identifier = Unicode(
         "", help="PDF /ID (first half); defaults to the notebook's metadata.xxgk.document_id."
@@ -215,8 +222,12 @@ class ReportPDFExporter(ReportHTMLExporter):
     def from_notebook_node(  # type: ignore[override]
         self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
     ) -> tuple[bytes, dict[str, Any]]:
-        html, resources = super().from_notebook_node(nb, resources, **kw)
-        identifier = self.pdf_identifier or document_id(nb)
+        made = (resources or {}).get("xxgk", {})
+        if isinstance(made.get("report.html"), str):  # the page this build already made: print it
+            html, resources = made["report.html"], dict(resources or {})
+        else:
+            html, resources = super().from_notebook_node(nb, resources, **kw)
+        identifier = self.pdf_identifier or made.get("document_id") or document_id(nb)
         resources["output_extension"] = ".pdf"
         return html_to_pdf(html, identifier=identifier), resources
 
@@ -237,23 +248,12 @@ def html_to_pdf(html: str, *, identifier: str | None = None) -> bytes:
     return document.write_pdf(**options)
 
 
-_lock = threading.Lock()
-_exporter: ReportHTMLExporter | None = None
-
-
 def notebook_to_html(nb: NotebookNode) -> str:
-    """The report page of an executed notebook, with one exporter kept per process.
+    """The report page of an executed notebook, through the build's own shared exporter."""
+    from xxgk.render import outputs
 
-    Building an exporter loads and compiles the Jinja templates (about 0.2 s); an export with a
-    ready one takes a few tens of milliseconds. The lock makes the shared exporter safe for a Dask
-    worker's threads; exports are short, so serializing them costs nothing that matters.
-    """
-    global _exporter
-    with _lock:
-        if _exporter is None:
-            _exporter = ReportHTMLExporter()
-        html, _ = _exporter.from_notebook_node(nb)
-    return html
+    (html,) = (k for k in outputs.exporters() if k.artifact == ReportHTMLExporter.xxgk_artifact)
+    return html.export(nb, {}).decode("utf-8")
 
 
 _WARM_NOTEBOOK = {
@@ -288,4 +288,8 @@ def warm_up() -> None:
     """
     import nbformat
 
-    html_to_pdf(notebook_to_html(nbformat.from_dict(_WARM_NOTEBOOK)))
+    from xxgk.render import outputs
+
+    made: dict[str, Any] = {}
+    for kind in outputs.exporters():
+        kind.export(nbformat.from_dict(_WARM_NOTEBOOK), made)

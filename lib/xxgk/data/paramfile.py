@@ -10,19 +10,17 @@ block, it edits the values in place with ruamel.yaml instead so nothing of their
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
+from xxgk import formats
+from xxgk.data.model import Agency, AgencyYear, Amount, Narrative, Tables, Value
 from xxgk.formats import FormatVersion
-from xxgk.model import Agency, AgencyYear, Amount, Tables, Value
 
 
 def scalar(v: Value | None) -> str:
@@ -118,9 +116,6 @@ def blank_year(agency: Agency, year: int, previous: AgencyYear | None) -> str:
     carried over, since copying them by hand is where those rules usually break. Nothing is
     filled with 0: an empty cell stays an error.
     """
-    from xxgk import formats
-    from xxgk.model import Narrative
-
     version = formats.for_year(year)
     tables: dict[str, dict[str, dict[str, Any]]] = {
         t: {r: dict.fromkeys(cols) for r, cols in rows.items()} for t, rows in version.layout.items()
@@ -140,7 +135,7 @@ def dump_agency(agency: Agency) -> str:
         "# 机关信息",
         _dump({"name": agency.name}).rstrip("\n") + "  # 机关名称（报告标题用）",
         (_dump({"level": agency.level}).rstrip("\n") if agency.level else "level: null")
-        + "  # 行政级别：国务院部门、省级、市级、县级、乡镇",
+        + f"  # 行政级别：{'、'.join(formats.levels())}",
         (_dump({"parent": agency.parent}).rstrip("\n") if agency.parent else "parent: null")
         + "  # 上级人民政府（如有）",
     ]
@@ -194,28 +189,3 @@ def _update_in_place(old_text: str, version: FormatVersion, tables: Tables) -> s
     buf = io.StringIO()
     ry.dump(doc, buf)
     return buf.getvalue()
-
-
-def file_mode(path: Path) -> int:
-    """The mode a rewritten file keeps (its old one), or a new file gets (0666 less the umask):
-    a temporary file is private (0600), which would hide the result from a web server or a team."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -24,7 +24,7 @@ from typing import Any
 MAX_USES = 25
 START_TIMEOUT = 60.0
 # Run once in a new kernel so the first report does not pay for these imports.
-WARM_UP = "import xxgk.report, xxgk.tables, xxgk.narrative, xxgk.charts\n"
+WARM_UP = "import xxgk.report, xxgk.report.tables, xxgk.report.narrative, xxgk.report.charts\n"
 # Run between reports (every few: it costs 60 ms): the last reports' objects are garbage by then;
 # hand the memory back.
 TIDY_EVERY = 3

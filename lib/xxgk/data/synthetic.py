@@ -12,8 +12,8 @@ import random
 from decimal import Decimal
 
 from xxgk import formats
+from xxgk.data.model import Agency, AgencyYear, Amount, Narrative, Tables, Value
 from xxgk.formats import FormatVersion
-from xxgk.model import Agency, AgencyYear, Amount, Narrative, Tables, Value
 
 APPLICANT_WEIGHTS = {
     "natural": 20,

@@ -35,9 +35,9 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
 
-from xxgk import figures as figs
-from xxgk.model import AgencyYear
-from xxgk.tables import short_label
+from xxgk.data import figures as figs
+from xxgk.data.model import AgencyYear
+from xxgk.formats import short_label
 
 __all__ = ["FONT_FAMILY", "NO_APPLICATIONS_HTML", "FontMissingError", "charts_html", "font_path"]
 
@@ -158,9 +158,7 @@ def _applicants(ay: AgencyYear, apps: Mapping[str, Any]) -> str:
 
 
 def _outcome_labels(ay: AgencyYear) -> dict[str, str]:
-    results = next(c for c in ay.format.t3_rows.children if c.children)
-    outcomes = [c for c in results.children if c.key != "total"]
-    return {name: short_label(node.label) for name, node in zip(figs.outcome_groups(ay), outcomes, strict=True)}
+    return {name: short_label(node.label) for name, (node, _) in ay.format.outcomes.items()}
 
 
 def _outcomes(ay: AgencyYear, apps: Mapping[str, Any]) -> str:

@@ -14,45 +14,15 @@ and escaped with markupsafe because the labels and values reach a browser and a 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 
 from markupsafe import escape
 
+from xxgk.data.model import AgencyYear, Value, show
 from xxgk.formats import FormatVersion, Header
-from xxgk.model import AgencyYear, Amount, Value
 
-__all__ = ["short_label", "table_html", "value_text"]
-
-
-def value_text(value: Value) -> str:
-    """A cell's value as the report prints it.
-
-    Decimals keep exactly the precision the body wrote (``12.50`` stays ``12.50``): a float would
-    round or add digits the body never reported. ``format(…, "f")`` avoids exponent notation
-    (``1E+1``) that ``str`` gives for some decimals read from CSV.
-    """
-    if isinstance(value, Amount):
-        return f"{format(value.value, 'f')}{value.unit}"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(int(value))
-
-
-_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)")
-_NOTE = re.compile(r"（[^（）]*）$")
-
-
-def short_label(label: str) -> str:
-    """A label without its numbering and trailing note, for sentences and chart axes.
-
-    ``（二）部分公开（区分处理的，…）`` becomes ``部分公开``: derived from the format rather than
-    retyped, so charts and summaries keep the official wording. A label that is only a note is kept.
-    """
-    text = _NUMBERING.sub("", label)
-    return _NOTE.sub("", text) or text
+__all__ = ["table_html"]
 
 
 @dataclass(frozen=True)
@@ -103,7 +73,7 @@ def _th(text: str, rowspan: int = 1, colspan: int = 1, cls: str = "", scope: str
 
 
 def _td(value: Value, colspan: int = 1) -> str:
-    return f"<td{_attrs(colspan=colspan, cls='num')}>{escape(value_text(value))}</td>"
+    return f"<td{_attrs(colspan=colspan, cls='num')}>{escape(show(value))}</td>"
 
 
 def _colgroup(labels: int, values: int) -> str:

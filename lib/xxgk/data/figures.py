@@ -11,8 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from xxgk.formats import Header
-from xxgk.model import AgencyYear
+from xxgk.data.model import AgencyYear
 
 
 def _total(ay: AgencyYear, table: str, row: str, column: str = "total") -> int:
@@ -20,14 +19,8 @@ def _total(ay: AgencyYear, table: str, row: str, column: str = "total") -> int:
 
 
 def outcome_groups(ay: AgencyYear) -> dict[str, list[str]]:
-    """Outcome name → the rows of table 三 it sums, from the row tree under 三、本年度办理结果."""
-    results: Header = next(c for c in ay.format.t3_rows.children if c.children)
-    names = ("granted", "partial", "withheld", "unavailable", "not_processed", "other")
-    out: dict[str, list[str]] = {}
-    outcomes = [c for c in results.children if c.key != "total"]
-    for name, node in zip(names, outcomes, strict=True):
-        out[name] = [node.key] if node.key else [leaf.key for _, leaf in node.leaves() if leaf.key]
-    return out
+    """Outcome name → the rows of table 三 it sums, as the format's row tree under 三、本年度办理结果 says."""
+    return {name: list(keys) for name, (_, keys) in ay.format.outcomes.items()}
 
 
 def figures(ay: AgencyYear) -> dict[str, Any]:

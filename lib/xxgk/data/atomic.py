@@ -1,6 +1,7 @@
-"""Put a report folder in place whole: readers see the old report or the new one, never a mix.
+"""Writing files and folders whole: a reader sees the old content or the new, never a mix.
 
-The new files are written into a temporary folder beside the destination, then the two folders
+A file is written through a temporary file in its folder and renamed over the old one. A report
+folder's new files are written into a temporary folder beside the destination, then the two folders
 are swapped with one ``renameat2(RENAME_EXCHANGE)`` call (Linux), which is atomic; elsewhere it
 falls back to two renames. A failure at any point leaves the previous report untouched.
 """
@@ -51,3 +52,28 @@ def publish(files: dict[str, bytes], dest: Path) -> None:
             tmp = old
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def file_mode(path: Path) -> int:
+    """The mode a rewritten file keeps (its old one), or a new file gets (0666 less the umask):
+    a temporary file is private (0600), which would hide the result from a web server or a team."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.chmod(tmp, file_mode(path))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

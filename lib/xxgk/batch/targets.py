@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import xxgk
-from xxgk.model import AGENCY_ID, YEAR_FILE, agency_dirs, check_agency_id
+from xxgk.data import tree
 
 KEY_VERSION = 1
 # Libraries whose version can change a report's bytes.
@@ -117,11 +117,6 @@ def common_inputs(template: Path, options: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def misnamed(params: Path) -> list[Path]:
-    """Folders under params/ whose name is no agency id: named in the build's log, never read."""
-    return [d for d in agency_dirs(params) if not AGENCY_ID.fullmatch(d.name)]
-
-
 def targets(
     params: Path,
     template: Path,
@@ -131,19 +126,19 @@ def targets(
 ) -> list[Target]:
     """Every agency-year under ``params`` (or the selection), with its content key."""
     for a in agencies or []:
-        check_agency_id(a)
+        tree.check_agency_id(a)
     common = common_inputs(template, options)
     out: list[Target] = []
-    for d in agency_dirs(params):
-        if (agencies and d.name not in agencies) or not AGENCY_ID.fullmatch(d.name):
+    for d in tree.agency_dirs(params):
+        if (agencies and d.name not in agencies) or not tree.AGENCY_ID.fullmatch(d.name):
             continue  # a folder that is no agency id is reported by ``misnamed``, not built
-        files = sorted((int(m.group(1)), p) for p in d.glob("*.yaml") if (m := YEAR_FILE.fullmatch(p.name)))
-        agency_file = d / "agency.yaml"
+        files = tree.year_files(d)
+        agency_file = tree.agency_file(d)
         for i, (year, path) in enumerate(files):
             if years and year not in years:
                 continue
             history = tuple(p for _, p in files[:i])
-            named = {"agency.yaml": agency_file, path.name: path, **{p.name: p for p in history}}
+            named = {agency_file.name: agency_file, path.name: path, **{p.name: p for p in history}}
             inputs = _input_hashes(named, common)
             key = sha256(json.dumps(inputs, sort_keys=True).encode())
             out.append(Target(d.name, year, path, history, inputs, key))

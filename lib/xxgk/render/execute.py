@@ -1,10 +1,4 @@
-"""One report, end to end: papermill executes the notebook, nbconvert renders HTML, WeasyPrint the PDF.
-
-:func:`build_artifacts` is a pure function of its parameters (plus the installed template, library
-and fonts): it touches no file outside a temporary kernel connection file, reads no clock that
-reaches its output, and returns bytes. That is what lets the very same call run in this process,
-in a local process pool or on a Dask worker. :func:`write_report` is the only function that writes,
-and it writes a report whole or not at all.
+"""Executing the report notebook with papermill: same inputs, same bytes, failures that name their cell.
 
 Same inputs, same bytes: papermill records start and end times, durations, the input and output
 paths and a random id for the cell it injects; nbclient numbers executions from wherever a reused
@@ -16,10 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-import threading
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,31 +19,13 @@ import nbformat
 from nbformat import NotebookNode
 
 import xxgk
-from xxgk import model
-from xxgk.report import Options
+from xxgk.render import templates
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "annual_report.ipynb"
-"""The report template. Not package data: it lives at the top of the repository for analysts."""
 NOTEBOOK_NAME = "notebooks/annual_report.ipynb"
 """How the executed notebook's record names its template (never a machine path)."""
-PARAMETER_NAMES = ("agency_year", "history", "findings", "options")
 ERROR_MARKER_TAG = "papermill-error-cell-tag"  # papermill.execute.ERROR_MARKER_TAG
-FILES = ("report.ipynb", "report.html", "report.pdf")
 KERNEL_NAME = "python3"
 START_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class Artifacts:
-    """The three files of one report, as bytes, and how long each stage took (seconds)."""
-
-    ipynb: bytes
-    html: bytes
-    pdf: bytes
-    timings: dict[str, float] = field(default_factory=dict, compare=False)
-
-    def files(self) -> dict[str, bytes]:
-        return dict(zip(FILES, (self.ipynb, self.html, self.pdf), strict=True))
 
 
 class RenderError(Exception):
@@ -93,34 +67,9 @@ def _render_error(stage: str, ename: str, evalue: str, kw: dict[str, Any]) -> Re
     return RenderError(stage, ename, evalue, **kw)
 
 
-# --- parameters ----------------------------------------------------------------------------------
-
-
-def check_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """The four notebook parameters, checked in this process so a bad call fails before a kernel starts."""
-    missing = [k for k in ("agency_year",) if k not in parameters]
-    unknown = sorted(set(parameters) - set(PARAMETER_NAMES))
-    if missing or unknown:
-        raise ValueError(f"render parameters: missing {missing}, unknown {unknown}; expected {PARAMETER_NAMES}")
-    out = {
-        "agency_year": parameters["agency_year"],
-        "history": list(parameters.get("history") or []),
-        "findings": [dict(f) for f in parameters.get("findings") or []],
-        "options": Options.from_dict(parameters.get("options")).to_dict(),
-    }
-    for f in out["findings"]:
-        if not {"rule", "severity", "message"} <= set(f):
-            raise ValueError(f"a finding needs rule, severity and message: {f!r}")
-    model.from_dict(out["agency_year"])  # the shape papermill will inject must be readable
-    return out
-
-
 def document_id(parameters: Mapping[str, Any]) -> str:
     ay = parameters["agency_year"]
     return f"xxgk:{ay['agency']['id']}:{ay['year']}"
-
-
-# --- execute -------------------------------------------------------------------------------------
 
 
 def load_template(template: Path | NotebookNode | None = None) -> NotebookNode:
@@ -128,7 +77,7 @@ def load_template(template: Path | NotebookNode | None = None) -> NotebookNode:
     to a worker that may not have the repository's notebooks/ folder)."""
     if isinstance(template, NotebookNode):
         return nbformat.from_dict(template)
-    return nbformat.read(template or NOTEBOOK, as_version=4)
+    return nbformat.read(template or templates.notebook(), as_version=4)
 
 
 class _Progress:
@@ -313,76 +262,3 @@ def normalize(nb: NotebookNode, parameters: Mapping[str, Any]) -> NotebookNode:
                 if "execution_count" in output:
                     output["execution_count"] = cell.execution_count
     return nb
-
-
-# --- the whole report ----------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = round(time.perf_counter() - start, 4)
-
-
-def _warm_pdf_in_background() -> threading.Thread:
-    """Import nbconvert and WeasyPrint and load the CJK faces while the kernel works.
-
-    The parent process is idle while the kernel runs (it only waits on ZeroMQ), and on a cold
-    process these loads take about a second that would otherwise come after execution.
-    """
-
-    def work() -> None:
-        with contextlib.suppress(Exception):  # a real failure will surface, with context, later
-            from xxgk import pdf
-
-            pdf.warm_up()
-
-    thread = threading.Thread(target=work, name="xxgk-warm-pdf", daemon=True)
-    thread.start()
-    return thread
-
-
-def build_artifacts(
-    parameters: Mapping[str, Any],
-    *,
-    timeout: float = 120,
-    kernel_manager: Any = None,
-    template: Path | NotebookNode | None = None,
-) -> Artifacts:
-    """Execute the report notebook with ``parameters`` and render it; return the three files as bytes.
-
-    ``parameters``: ``agency_year`` (``model.to_dict``), ``history`` (earlier years of the same
-    body, oldest first), ``findings`` (dicts with at least rule, severity, message) and
-    ``options`` (see :class:`xxgk.report.Options`). ``timeout`` bounds the whole execution.
-    Raises :class:`RenderError` when a stage fails and ``ValueError`` for malformed parameters.
-    """
-    params = check_parameters(parameters)
-    timings: dict[str, float] = {}
-    warm = _warm_pdf_in_background()
-    with _timed(timings, "execute"):
-        nb = execute(params, timeout=timeout, kernel_manager=kernel_manager, template=template)
-    ipynb = serialize(nb)
-    warm.join()
-    from xxgk import pdf
-
-    with _timed(timings, "html"):
-        try:
-            html = pdf.notebook_to_html(nb)
-        except Exception as e:
-            raise RenderError("html", type(e).__name__, str(e), ipynb=ipynb) from e
-    with _timed(timings, "pdf"):
-        try:
-            pdf_bytes = pdf.html_to_pdf(html, identifier=document_id(params))
-        except Exception as e:
-            raise RenderError("pdf", type(e).__name__, str(e), ipynb=ipynb) from e
-    return Artifacts(ipynb=ipynb, html=html.encode("utf-8"), pdf=pdf_bytes, timings=timings)
-
-
-def write_report(artifacts: Artifacts, out_dir: Path) -> None:
-    """Put the three files in ``out_dir`` whole: all new, or (on any failure) the old ones untouched."""
-    from xxgk.publish import publish
-
-    publish(artifacts.files(), Path(out_dir))

@@ -14,23 +14,23 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from xxgk.data.atomic import write_atomic
+from xxgk.render import outputs
+
 STATUSES = {"built": "已生成", "invalid": "数据有误", "failed": "失败"}
 
 
-KINDS = {"report.html": "HTML", "report.pdf": "PDF", "report.ipynb": "Notebook"}
-
-
 def render_html(entries: list[dict[str, Any]]) -> str:
-    env = Environment(loader=PackageLoader("xxgk", "."), autoescape=select_autoescape(default=True))
+    env = Environment(loader=PackageLoader("xxgk.batch", "."), autoescape=select_autoescape(default=True))
     counts = {s: sum(e["status"] == s for e in entries) for s in STATUSES}
-    return env.get_template("index.html.j2").render(entries=entries, statuses=STATUSES, counts=counts, kinds=KINDS)
+    return env.get_template("index.html.j2").render(
+        entries=entries, statuses=STATUSES, counts=counts, kinds=outputs.artifact_labels()
+    )
 
 
-def write(outputs: Path, entries: list[dict[str, Any]]) -> None:
+def write(outputs_dir: Path, entries: list[dict[str, Any]]) -> None:
     """Write both index files atomically (a reviewer never opens half a page)."""
-    from xxgk.paramfile import write_atomic
-
-    outputs.mkdir(parents=True, exist_ok=True)
+    outputs_dir.mkdir(parents=True, exist_ok=True)
     data = {"reports": entries}
-    write_atomic(outputs / "index.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    write_atomic(outputs / "index.html", render_html(entries))
+    write_atomic(outputs_dir / outputs.INDEX_JSON, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    write_atomic(outputs_dir / outputs.INDEX_HTML, render_html(entries))
