@@ -117,6 +117,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _listed(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
 def _build_options(args: argparse.Namespace, **over: object) -> build.Options:
     from xxgk import batch as build
     from xxgk.render import templates
@@ -125,8 +129,8 @@ def _build_options(args: argparse.Namespace, **over: object) -> build.Options:
         params=Path(args.params),
         outputs=Path(args.outputs),
         template=Path(args.template) if args.template else templates.notebook(),
-        agencies=list(over.pop("agencies", None) or getattr(args, "agency", None) or []),  # type: ignore[call-overload]
-        years=list(over.pop("years", None) or getattr(args, "year", None) or []),  # type: ignore[call-overload]
+        agencies=[str(a) for a in _listed(over.pop("agencies", None) or getattr(args, "agency", None))],
+        years=[int(str(y)) for y in _listed(over.pop("years", None) or getattr(args, "year", None))],
         jobs=getattr(args, "jobs", None) or (os.cpu_count() or 1),
         scheduler=getattr(args, "scheduler", None),
         force=getattr(args, "force", False),

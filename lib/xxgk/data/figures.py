@@ -11,11 +11,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from xxgk.data.model import AgencyYear
+from xxgk.data.model import AgencyYear, count
 
 
 def _total(ay: AgencyYear, table: str, row: str, column: str = "total") -> int:
-    return int(ay.tables[table][row][column])
+    return count(ay.tables[table][row][column])
 
 
 def outcome_groups(ay: AgencyYear) -> dict[str, list[str]]:
@@ -33,10 +33,10 @@ def figures(ay: AgencyYear) -> dict[str, Any]:
     }
     for name, rows in outcome_groups(ay).items():
         apps[name] = sum(_total(ay, "t3", r) for r in rows)
-    apps["by_applicant"] = {c: int(v) for c, v in ay.tables["t3"]["new"].items() if c != "total"}
+    apps["by_applicant"] = {c: count(v) for c, v in ay.tables["t3"]["new"].items() if c != "total"}
     t4 = ay.tables["t4"]
-    review = {k: int(v) for k, v in t4["review"].items()}
-    litigation = {k: int(t4["litigation_direct"][k]) + int(t4["litigation_after_review"][k]) for k in t4["review"]}
+    review = {k: count(v) for k, v in t4["review"].items()}
+    litigation = {k: count(t4["litigation_direct"][k]) + count(t4["litigation_after_review"][k]) for k in t4["review"]}
     t2 = ay.tables["t2"]
     fee = t2["fees"].get("amount")
     out: dict[str, Any] = {

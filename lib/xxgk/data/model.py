@@ -105,6 +105,11 @@ class AgencyYear:
             yield spec, self.tables[spec.table][spec.row][spec.column]
 
 
+def count(value: Value) -> int:
+    """A count cell's value as an int (the reader only lets numbers through; rule I3 judges them)."""
+    return int(value.value if isinstance(value, Amount) else value)
+
+
 def show(value: Value | int | Decimal) -> str:
     """A value as the report and every message print it: the one way xxgk writes a number for people.
 

@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from xxgk import formats
-from xxgk.data.model import Agency, AgencyYear, Amount, Narrative, Tables, Value
+from xxgk.data.model import Agency, AgencyYear, Amount, Narrative, Tables, Value, count
 from xxgk.formats import FormatVersion
 
 
@@ -125,8 +125,8 @@ def blank_year(agency: Agency, year: int, previous: AgencyYear | None) -> str:
         if previous.format is version:
             for row, cols in previous.tables["t2"].items():
                 if "previous_items" in cols and "change" in cols:
-                    tables["t2"][row]["previous_items"] = int(cols["previous_items"]) + int(cols["change"])
-    ay = AgencyYear(agency=agency, year=year, format=version, tables=tables, narrative=Narrative())  # type: ignore[arg-type]
+                    tables["t2"][row]["previous_items"] = count(cols["previous_items"]) + count(cols["change"])
+    ay = AgencyYear(agency=agency, year=year, format=version, tables=tables, narrative=Narrative())
     return dump_year(ay)
 
 

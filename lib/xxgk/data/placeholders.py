@@ -98,7 +98,7 @@ class _Missing(jinja2.Undefined):
             f"占位符“{self._undefined_name}”没有数值（数据文件未填写，或本年度的格式没有这一项），无法写入正文"
         )
 
-    __str__ = _fail_with_undefined_error  # type: ignore[assignment]
+    __str__ = _fail_with_undefined_error
 
 
 class _Unknown(jinja2.StrictUndefined):

@@ -12,7 +12,7 @@ import random
 from decimal import Decimal
 
 from xxgk import formats
-from xxgk.data.model import Agency, AgencyYear, Amount, Narrative, Tables, Value
+from xxgk.data.model import Agency, AgencyYear, Amount, Narrative, Tables, Value, count
 from xxgk.formats import FormatVersion
 
 APPLICANT_WEIGHTS = {
@@ -53,7 +53,7 @@ def table3(version: FormatVersion, rng: random.Random, scale: int, carried_over:
             t3[outcome][c] = n
         t3["total"][c] = pending - forward
     for r in rows:
-        t3[r]["total"] = sum(int(t3[r][c]) for c in applicants)
+        t3[r]["total"] = sum(count(t3[r][c]) for c in applicants)
     return {"t3": t3}
 
 
@@ -90,20 +90,20 @@ def table2(
                 v = rng.randint(0, max(3, scale // 2))
             t2[row][col] = v
         if "previous_items" in t2[row]:
-            t2[row]["change"] = max(int(t2[row]["change"]), -int(t2[row]["previous_items"]))
+            t2[row]["change"] = max(count(t2[row]["change"]), -count(t2[row]["previous_items"]))
         if "published" in t2[row]:
-            t2[row]["total_public"] = int(t2[row]["total_public"]) + int(t2[row]["published"])
+            t2[row]["total_public"] = count(t2[row]["total_public"]) + count(t2[row]["published"])
         if "in_force" in t2[row]:
-            t2[row]["in_force"] = int(t2[row]["in_force"]) + int(t2[row]["issued"])
+            t2[row]["in_force"] = count(t2[row]["in_force"]) + count(t2[row]["issued"])
         prev = previous.tables["t2"].get(row) if previous and previous.format is version else None
         if prev and "in_force" in prev:
-            t2[row]["repealed"] = min(int(t2[row]["repealed"]), int(prev["in_force"]))
-            t2[row]["in_force"] = int(prev["in_force"]) + int(t2[row]["issued"]) - int(t2[row]["repealed"])
+            t2[row]["repealed"] = min(count(t2[row]["repealed"]), count(prev["in_force"]))
+            t2[row]["in_force"] = count(prev["in_force"]) + count(t2[row]["issued"]) - count(t2[row]["repealed"])
         if prev and "previous_items" in prev:
-            t2[row]["previous_items"] = int(prev["previous_items"]) + int(prev["change"])
-            t2[row]["change"] = max(int(t2[row]["change"]), -int(t2[row]["previous_items"]))
+            t2[row]["previous_items"] = count(prev["previous_items"]) + count(prev["change"])
+            t2[row]["change"] = max(count(t2[row]["change"]), -count(t2[row]["previous_items"]))
         if prev and "total_public" in prev:
-            t2[row]["total_public"] = int(prev["total_public"]) + int(t2[row]["published"])
+            t2[row]["total_public"] = count(prev["total_public"]) + count(t2[row]["published"])
     return t2
 
 
@@ -140,4 +140,4 @@ def series(agency: Agency, years: range, seed: int, scale: int = 40) -> list[Age
 
 
 def carried_forward(ay: AgencyYear) -> dict[str, int]:
-    return {c: int(v) for c, v in ay.tables["t3"]["carried_forward"].items()}
+    return {c: count(v) for c, v in ay.tables["t3"]["carried_forward"].items()}

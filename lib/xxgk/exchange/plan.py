@@ -399,8 +399,9 @@ def apply_plan(plan: ImportPlan) -> ImportReport:
     try:
         for w in plan.writes:
             _mkdirs(w.path.parent, made_dirs)
-            fd, tmp = tempfile.mkstemp(prefix=f".{w.path.name}.", suffix=".tmp", dir=w.path.parent)
-            staged.append((Path(tmp), w))
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{w.path.name}.", suffix=".tmp", dir=w.path.parent)
+            tmp = Path(tmp_name)
+            staged.append((tmp, w))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
                 f.write(w.text)
             os.chmod(tmp, file_mode(w.path))

@@ -211,17 +211,16 @@ def _cells(
                 assert row.key
                 cells.append(CellSpec("t2", row.key, col.key, col.kind, row.label, col.label, t2t, col.label))
     t3_leaves = [leaf for _, leaf in t3_cols.leaves()]
-    for chain, row in t3_rows.leaves():
-        for col in t3_leaves:
-            assert row.key and col.key
-            cells.append(
-                CellSpec("t3", row.key, col.key, "count", _t3_row_label(chain, row), col.label, t3t, col.label)
-            )
-    for chain, col in t4_cols.leaves():
+    for chain, t3_row in t3_rows.leaves():
+        for t3_col in t3_leaves:
+            assert t3_row.key and t3_col.key
+            label = _t3_row_label(chain, t3_row)
+            cells.append(CellSpec("t3", t3_row.key, t3_col.key, "count", label, t3_col.label, t3t, t3_col.label))
+    for chain, t4_col in t4_cols.leaves():
         group = next(h for h in reversed(chain) if h.key)
-        assert group.key and col.key
-        path = "/".join(h.label for h in (*chain, col))
-        cells.append(CellSpec("t4", group.key, col.key, "count", "", path, t4t, col.label))
+        assert group.key and t4_col.key
+        path = "/".join(h.label for h in (*chain, t4_col))
+        cells.append(CellSpec("t4", group.key, t4_col.key, "count", "", path, t4t, t4_col.label))
     return tuple(cells)
 
 

@@ -185,7 +185,7 @@ class ReportHTMLExporter(HTMLExporter):
         super().__init__(**kw)
         self.register_preprocessor(ReportCells, enabled=True)
 
-    def from_notebook_node(
+    def from_notebook_node(  # type: ignore[override]  # nbconvert's stub says NotebookNode; it is the page
         self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
     ) -> tuple[str, dict[str, Any]]:
         html, resources = super().from_notebook_node(nb, resources, **kw)

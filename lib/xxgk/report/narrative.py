@@ -27,7 +27,7 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from xxgk.data import figures as figs
-from xxgk.data.model import AgencyYear, show
+from xxgk.data.model import AgencyYear, count, show
 from xxgk.data.placeholders import PLACEHOLDERS, NarrativeError, fill
 from xxgk.formats import phrase, short_label
 
@@ -73,7 +73,7 @@ def _safe_link(url: str) -> bool:
     A refused link is not parsed as a link at all, so its Markdown source stays visible as text.
     """
     m = _SCHEME.match(url.strip())
-    return bool(m) and m.group(1).lower() in LINK_SCHEMES
+    return m is not None and m.group(1).lower() in LINK_SCHEMES
 
 
 def _wide(ch: str) -> bool:
@@ -210,7 +210,7 @@ def _t4_summary(ay: AgencyYear) -> str:
         sentences.append(f"{rv}{detail(review)}")
     if litigation["total"]:
         groups = [
-            f"{g.label}{_count(int(ay.tables['t4'][g.key or '']['total']))}"
+            f"{g.label}{_count(count(ay.tables['t4'][g.key or '']['total']))}"
             for g in litigation_node.children
             if ay.tables["t4"][g.key or ""]["total"]
         ]
