@@ -154,6 +154,44 @@ def _squeeze(text: str) -> str:
 
 
 @pytest.mark.slow
+def test_the_report_follows_the_format_version_of_its_year(rendered: Rendered) -> None:
+    """Read from the output, not from the data: the preface names the version and its basis, and table 二 has
+    that version's columns and none of the other version's."""
+    mine = rendered.ay.format
+    (other,) = [v for v in formats.versions().values() if v.id != mine.id]
+    page = _squeeze(lxml_html.fromstring(rendered.html).text_content())
+    pdf_text = _squeeze(rendered.pdftotext())
+    for text in (page, pdf_text):
+        assert _squeeze(f"《{mine.name}》（{mine.basis}）") in text
+        assert other.basis not in text
+    header = {c.label for b in mine.t2_blocks for c in b.columns}
+    foreign = {c.label for b in other.t2_blocks for c in b.columns} - header
+    t2 = lxml_html.fromstring(rendered.html).find_class("t2")[0]
+    shown = {_squeeze(th.text_content()) for th in t2.iter("th")}
+    assert {_squeeze(h) for h in header} <= shown and not {_squeeze(h) for h in foreign} & shown
+
+
+@pytest.mark.slow
+def test_the_page_loads_nothing_and_runs_nothing(rendered: Rendered) -> None:
+    """Independently of the exporter's own guard: no script, no frame, no handler, no URL but data: and #."""
+    page = lxml_html.fromstring(rendered.html)
+    assert not page.xpath("//script | //iframe | //frame | //object | //embed | //link | //base")
+    for el in page.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for name, value in el.attrib.items():
+            assert not name.startswith("on"), (el.tag, name)
+            if name in ("src", "srcset", "poster", "data", "background", "action", "formaction"):
+                assert value.startswith("data:"), (el.tag, name, value[:80])
+            if name == "href" and el.tag != "a":
+                assert value.startswith(("data:", "#")), (el.tag, value[:80])
+    for css in page.xpath("//style/text()") + [el.get("style", "") for el in page.iter() if isinstance(el.tag, str)]:
+        assert "@import" not in css
+        assert not re.search(r"url\(\s*[\"']?\s*(?!data:|#)[^\"')\s]", css), css[:120]
+    assert page.get("lang") == "zh"
+
+
+@pytest.mark.slow
 def test_tables_carry_every_label_in_order_and_every_number(rendered: Rendered) -> None:
     ay, fmt = rendered.ay, rendered.ay.format
     tables = parsed_tables(rendered.html)

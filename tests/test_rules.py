@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from xxgk import check as rules
 from xxgk import formats
-from xxgk.data import synthetic
+from xxgk.check import registry
+from xxgk.data import diagnostics, synthetic
 from xxgk.data.diagnostics import Diagnostic
 from xxgk.data.model import Agency, AgencyYear, Channel, Facts, Narrative
 
@@ -176,6 +177,32 @@ def test_every_rule_id_is_described_with_its_severity() -> None:
     described = formats.rules()
     assert {"S1", "I1", "I2", "I3", "I4", "I7"} <= {r for r, v in described.items() if v.severity == "error"}
     assert {"I5", "I6", "X1", "X2", "X3"} <= {r for r, v in described.items() if v.severity == "warning"}
+
+
+def test_rule_ids_and_code_match_both_ways() -> None:
+    """No id of stage ``check`` in national.yaml without registered code, no code under an id it does not know;
+    the ``read`` ids are the ones the readers raise (their constants live in xxgk.data.diagnostics)."""
+    described = formats.rules()
+    checked = {r for r, v in described.items() if v.stage == "check"}
+    read = {r for r, v in described.items() if v.stage == "read"}
+    assert registry.registered_ids() == checked
+    assert read == {diagnostics.UNREADABLE, diagnostics.BLANK_CELL, diagnostics.IMPORT_NOTICE}
+    assert set(formats.identity_ids()) <= checked
+    with pytest.raises(KeyError, match=r"not described in national\.yaml"):
+        registry.rule("Z9")
+    with pytest.raises(KeyError, match="registered twice"):
+        registry.rule("S1")(lambda ay: iter(()))
+
+
+def test_a_check_may_report_only_its_own_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    ay = synthetic.agency_year(CITY, 2023, seed=1)
+    (i,) = [i for i, c in enumerate(registry.checks()) if c.ids == ("I3",)]
+    wrong = Diagnostic(rule="S1", severity="error", message="x")
+    patched = list(registry._checks)
+    patched[i] = registry.Check(("I3",), "year", lambda ay: iter([wrong]))
+    monkeypatch.setattr(registry, "_checks", patched)
+    with pytest.raises(RuntimeError, match="reported rule S1"):
+        rules.check_year(ay)
 
 
 # --- properties ---------------------------------------------------------------------------------

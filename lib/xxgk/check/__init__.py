@@ -7,10 +7,10 @@ stable contract of ``xxgk check --format json``; the code of each rule is regist
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from xxgk.check.registry import checks
+from xxgk.check.registry import Check, checks
 from xxgk.data.diagnostics import Diagnostic, errors, problem
 from xxgk.data.model import AgencyYear
 from xxgk.data.tree import Tree, load_agency, map_agencies
@@ -19,12 +19,20 @@ from xxgk.data.yamlfile import key_lines
 __all__ = ["check_agency", "check_pair", "check_year", "errors", "load_and_check", "locate"]
 
 
+def _own(check: Check, found: Iterable[Diagnostic]) -> Iterator[Diagnostic]:
+    """A check may report only the rules it registered: a finding under another id is a bug, not data."""
+    for d in found:
+        if d.rule not in check.ids:
+            raise RuntimeError(f"{check.fn.__qualname__} reported rule {d.rule}, registered only for {check.ids}")
+        yield d
+
+
 def check_year(ay: AgencyYear) -> list[Diagnostic]:
     """Every rule that needs only this agency-year."""
     out: list[Diagnostic] = []
     for c in checks():
         if c.scope == "year":
-            out.extend(c.fn(ay))
+            out.extend(_own(c, c.fn(ay)))
     return out
 
 
@@ -33,7 +41,7 @@ def check_pair(prev: AgencyYear, ay: AgencyYear) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for c in checks():
         if c.scope == "pair":
-            out.extend(c.fn(prev, ay))
+            out.extend(_own(c, c.fn(prev, ay)))
     return out
 
 

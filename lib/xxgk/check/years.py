@@ -8,6 +8,7 @@ from xxgk.check.findings import finding, mismatch, num
 from xxgk.check.registry import rule
 from xxgk.data.diagnostics import Diagnostic
 from xxgk.data.model import AgencyYear, Value, show
+from xxgk.formats import short_label
 
 
 def _consecutive(prev: AgencyYear, ay: AgencyYear) -> bool:
@@ -23,7 +24,8 @@ def carried_over(prev: AgencyYear, ay: AgencyYear) -> Iterator[Diagnostic]:
         expected = num(prev.tables["t3"]["carried_forward"][col])
         if expected != num(carried):
             f = mismatch("X1", ay, ay.format.cell("t3", "carried_over", col), expected, carried)
-            yield f.replace(message=f"{f.message}；上一年度“结转下年度继续办理”为 {show(expected)}")
+            last = short_label(prev.format.cell("t3", "carried_forward", col).row_label)
+            yield f.replace(message=f"{f.message}；上一年度“{last}”为 {show(expected)}")
 
 
 def _same_rows(prev: AgencyYear, ay: AgencyYear) -> Iterator[tuple[str, Mapping[str, Value], Mapping[str, Value]]]:

@@ -2,7 +2,7 @@
 
 The same names serve the narrative's placeholders (``{{ applications.new }}``), the generated
 summary sentences and rule I7, which checks that a number the narrative states equals the table.
-Sums over groups of rows (不予公开, 无法提供 …) follow the format's own row tree, so no key list
+Sums over groups of rows (the withheld, the unavailable …) follow the format's own row tree, so no key list
 is repeated here.
 """
 
@@ -19,7 +19,7 @@ def _total(ay: AgencyYear, table: str, row: str, column: str = "total") -> int:
 
 
 def outcome_groups(ay: AgencyYear) -> dict[str, list[str]]:
-    """Outcome name → the rows of table 三 it sums, as the format's row tree under 三、本年度办理结果 says."""
+    """Outcome name → the rows of table 三 it sums, as the format's tree of outcome rows says."""
     return {name: list(keys) for name, (_, keys) in ay.format.outcomes.items()}
 
 

@@ -62,9 +62,12 @@ def _exporter_call(cls: type[Any]) -> Callable[[NotebookNode, dict[str, Any]], b
 def exporters() -> tuple[ExporterKind, ...]:
     """Every installed report exporter, in the order they run (an exporter may reuse earlier output)."""
     kinds = []
+    seen: set[str] = set()
     for ep in metadata.entry_points(group=ENTRY_POINTS):
-        if not ep.name.startswith(PREFIX):
+        # The first distribution on the path wins, as for imports (an environment may see two copies).
+        if not ep.name.startswith(PREFIX) or ep.name in seen:
             continue
+        seen.add(ep.name)
         cls = ep.load()
         artifact = getattr(cls, "xxgk_artifact", None)
         if artifact:

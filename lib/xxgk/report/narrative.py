@@ -277,7 +277,7 @@ def summary_html(ay: AgencyYear, table: str, previous: AgencyYear | None = None)
     """The opening sentences of section 二, 三 or 四 (``table`` = t2/t3/t4), as one ``<p>``.
 
     Numbers come from :func:`xxgk.figures.figures`, so they always match the table; the phrasing is
-    fixed ("新收政府信息公开申请X件", "办结X件", "行政复议X件") so readers and rule I7 find them.
+    fixed (the phrases of ``national.yaml``) so readers and rule I7 find them.
     ``previous`` (last year's data of the same body) adds the year-over-year change of section 三.
     """
     if table == "t2":

@@ -51,7 +51,7 @@ def _header_levels(roots: tuple[Header, ...]) -> list[list[_Cell]]:
 
 
 def _column_roots(tree: Header) -> tuple[Header, ...]:
-    """The top of a column tree: the root itself when it has a label (申请人情况), else its children."""
+    """The top of a column tree: the root itself when it has a label (table 三's applicants), else its children."""
     return (tree,) if tree.label else tree.children
 
 
