@@ -35,8 +35,11 @@ def figures(ay: AgencyYear) -> dict[str, Any]:
         apps[name] = sum(_total(ay, "t3", r) for r in rows)
     apps["by_applicant"] = {c: count(v) for c, v in ay.tables["t3"]["new"].items() if c != "total"}
     t4 = ay.tables["t4"]
-    review = {k: count(v) for k, v in t4["review"].items()}
-    litigation = {k: count(t4["litigation_direct"][k]) + count(t4["litigation_after_review"][k]) for k in t4["review"]}
+    by_group = {
+        name: {col: sum(count(t4[g][col]) for g in groups) for col in t4[groups[0]]}
+        for name, (_, groups) in ay.format.t4_groups.items()
+    }
+    review, litigation = by_group["review"], by_group["litigation"]
     t2 = ay.tables["t2"]
     fee = t2["fees"].get("amount")
     out: dict[str, Any] = {

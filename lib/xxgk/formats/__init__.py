@@ -35,8 +35,8 @@ class Header:
     label: str
     key: str | None = None
     children: tuple[Header, ...] = ()
-    outcome: str | None = None
-    """For a row of 三、本年度办理结果: the outcome it counts (granted, withheld …), a figure's name."""
+    figure: str | None = None
+    """The named figure this node's cells add up to (an outcome of 表三, a group of 表四), if any."""
 
     @property
     def is_leaf(self) -> bool:
@@ -161,25 +161,39 @@ class FormatVersion:
 
     @functools.cached_property
     def outcomes(self) -> dict[str, tuple[Header, tuple[str, ...]]]:
-        """Outcome name → its row of 三、本年度办理结果 and the data rows it sums, in official order."""
-        out: dict[str, tuple[Header, tuple[str, ...]]] = {}
+        """Outcome name → its row of the results in table 三 and the data rows it sums, in official order."""
+        return _figures(self.t3_rows)
 
-        def walk(node: Header) -> None:
-            for child in node.children:
-                if child.outcome:
-                    keys = (child.key,) if child.key else tuple(leaf.key for _, leaf in child.leaves() if leaf.key)
-                    out[child.outcome] = (child, keys)
-                else:
-                    walk(child)
-
-        walk(self.t3_rows)
-        return out
+    @functools.cached_property
+    def t4_groups(self) -> dict[str, tuple[Header, tuple[str, ...]]]:
+        """Figure name (review, litigation) → its header in table 四 and the groups (data rows) it sums."""
+        return _figures(self.t4_columns, groups=True)
 
     def table_title(self, table: str) -> str:
         return "表" + self.table_names[table]
 
     def covers(self, year: int) -> bool:
         return year >= self.first_year and (self.last_year is None or year <= self.last_year)
+
+
+def _figures(root: Header, groups: bool = False) -> dict[str, tuple[Header, tuple[str, ...]]]:
+    """Each node of a tree that names a figure, with the data keys below it: leaf keys for table 三's rows;
+    for table 四's columns (``groups``) the keys of the column groups, which are its data rows."""
+    out: dict[str, tuple[Header, tuple[str, ...]]] = {}
+
+    def walk(node: Header) -> None:
+        for child in node.children:
+            if child.figure:
+                if groups:
+                    keys = (child.key,) if child.key else tuple(c.key for c in child.children if c.key)
+                else:
+                    keys = (child.key,) if child.key else tuple(leaf.key for _, leaf in child.leaves() if leaf.key)
+                out[child.figure] = (child, keys)
+            else:
+                walk(child)
+
+    walk(root)
+    return out
 
 
 def _splice(items: list[Any]) -> list[Any]:
@@ -192,7 +206,7 @@ def _splice(items: list[Any]) -> list[Any]:
 
 def _header(node: dict[str, Any]) -> Header:
     children = tuple(_header(c) for c in _splice(node.get("children", [])))
-    return Header(label=node.get("label", ""), key=node.get("key"), children=children, outcome=node.get("outcome"))
+    return Header(label=node.get("label", ""), key=node.get("key"), children=children, figure=node.get("figure"))
 
 
 def _t3_row_label(chain: tuple[Header, ...], leaf: Header) -> str:
@@ -339,12 +353,39 @@ def get(version_id: str) -> FormatVersion:
         raise KeyError(f"unknown format version {version_id!r}; known: {', '.join(versions())}") from None
 
 
+LAST_REPORT_YEAR = 9999
+"""The last year a data file can be named for: ``<YYYY>.yaml`` has four digits."""
+
+
+def report_years() -> range:
+    """Every report year xxgk accepts: from the first version's first year to :data:`LAST_REPORT_YEAR`."""
+    return range(min(v.first_year for v in versions().values()), LAST_REPORT_YEAR + 1)
+
+
+def check_report_year(year: int) -> None:
+    """Refuse a report year no format version covers, with the one message every caller shows.
+
+    ``xxgk new``, ``import``, ``render``, ``build --year`` and the reader of data files all ask
+    here, so a year such as ``-5``, ``2018`` or ``99999`` is refused the same way wherever it is
+    typed, before any file is named after it. Raises ValueError with a message for the user.
+    """
+    years = report_years()
+    if year not in years:
+        raise ValueError(
+            f"报告年度 {year} 超出范围：应为 {years.start} 至 {years.stop - 1} 年"
+            f"（国家格式自 {years.start} 年度起适用，数据文件名为四位年份）"
+        )
+
+
 def for_year(year: int) -> FormatVersion:
-    """The version the national rules prescribe for a report year (by year, not publication date)."""
+    """The version the national rules prescribe for a report year (by year, not publication date).
+
+    Raises ValueError (the message of :func:`check_report_year`) for a year outside the range."""
+    check_report_year(year)
     for v in versions().values():
         if v.covers(year):
             return v
-    raise ValueError(f"no format version covers report year {year}; the first is 2019")
+    raise ValueError(f"no format version covers report year {year}")  # national.yaml leaves a gap
 
 
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)")
