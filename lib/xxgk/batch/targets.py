@@ -20,6 +20,7 @@ from typing import Any
 
 import xxgk
 from xxgk.data import tree
+from xxgk.data.diagnostics import InputError
 
 KEY_VERSION = 1
 # Libraries whose version can change a report's bytes.
@@ -100,8 +101,9 @@ def _input_hashes(files: dict[str, Path], common: dict[str, str]) -> dict[str, s
     out = dict(common)
     for label, p in files.items():
         try:
-            out[label] = sha256(p.read_bytes())
-        except OSError:  # missing or unreadable: the load step names it, the report fails alone
+            # Read as the loader reads it: a symlink out of params/, a FIFO or a huge file is never opened.
+            out[label] = sha256(tree.read_data(p))
+        except (OSError, InputError):  # missing or unreadable: the load step names it, the report fails alone
             out[label] = "unreadable"
     return out
 

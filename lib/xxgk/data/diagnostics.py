@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import reprlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -70,11 +71,39 @@ def format_text(d: Diagnostic) -> str:
 def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     """A bad value as a message may show it: escaped (no control character reaches a terminal or
     a page) and cut to ``limit`` characters, so no file's content is ever echoed at length."""
-    text = value if isinstance(value, str) else str(value)
-    shown = repr(text[: limit + 1]) if isinstance(value, str) else text[: limit + 1]
+    if isinstance(value, str):
+        text, shown = value, repr(value[: limit + 1])
+    else:
+        text = _shown_other(value)
+        shown = text[: limit + 1]
     if len(shown) > limit:
         shown = shown[:limit] + f"…（共 {len(text)} 个字符）"
     return shown
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 3, 8, 8, 8, 8
+_REPR.maxstring = _REPR.maxother = EXCERPT_CHARS
+_REPR.maxlong = EXCERPT_CHARS
+
+
+def _shown_other(value: object) -> str:
+    """A value that is no string, as text a message may hold, computed in bounded time and memory.
+
+    ``str`` of a list built from a YAML file could be as long as the file, recurse as deep as its
+    nesting, or (for an int of 5,000 digits) refuse to convert at all; so containers go through a
+    depth- and length-limited repr, and whatever comes out is escaped like a string would be.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * EXCERPT_CHARS:
+        return f"（约 {int(value.bit_length() * 0.30103)} 位的整数）"
+    try:
+        if isinstance(value, list | tuple | dict | set | frozenset | bytes | bytearray):
+            text = _REPR.repr(value)
+        else:
+            text = str(value)
+    except (ValueError, RecursionError, MemoryError):
+        return f"（无法显示的 {type(value).__name__}）"
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def problem(

@@ -14,28 +14,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from xxgk.data.diagnostics import Diagnostic, InputError, problem
+from xxgk.data.diagnostics import EXCERPT_CHARS, Diagnostic, InputError, excerpt, problem
 from xxgk.data.model import Agency, AgencyYear
-from xxgk.data.yamlfile import YEAR_FILE_NAME, parse_agency, parse_year, read_text
+from xxgk.data.yamlfile import YEAR_FILE_NAME, decode, parse_agency, parse_year, read_bytes, shown_path
 
-AGENCY_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+AGENCY_ID_MAX = 64
+"""The longest agency id: it names a folder and is part of every file name under it and of URLs."""
+AGENCY_ID = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{AGENCY_ID_MAX - 1}}}")
+AGENCY_ID_RULE = (
+    f"机关标识只能由小写字母、数字和连字符组成，以字母或数字开头，最长 {AGENCY_ID_MAX} 个字符（如 lanzhou-xinqu-audit）"
+)
 YEAR_FILE = re.compile(r"(\d{4})\.yaml")
 AGENCY_FILE = "agency.yaml"
 
 
 def check_agency_id(agency_id: str) -> None:
-    """Refuse ids that could escape ``params/`` or ``outputs/`` or break a URL."""
+    """Refuse ids that could escape ``params/`` or ``outputs/``, break a URL, or be too long for a file name.
+
+    The bound is in :data:`AGENCY_ID` itself, so every place that matches ids (stray folders in a
+    build included) applies the same one; a 300-character id would otherwise reach the file
+    system as ``File name too long``.
+    """
     if not AGENCY_ID.fullmatch(agency_id):
-        raise InputError(
-            [
-                problem(
-                    agency_id,
-                    "机关标识只能由小写字母、数字和连字符组成，且以字母或数字开头（如 lanzhou-xinqu-audit）",
-                    field="agency_id",
-                    value=agency_id,
-                )
-            ]
-        )
+        shown = agency_id if agency_id.isprintable() and len(agency_id) <= EXCERPT_CHARS else excerpt(agency_id)
+        raise InputError([problem(shown, AGENCY_ID_RULE, field="agency_id", value=agency_id)])
 
 
 def agency_dir(root: Path, agency_id: str) -> Path:
@@ -57,7 +59,12 @@ def year_of(path: Path) -> int | None:
 
 
 def year_files(directory: Path) -> list[tuple[int, Path]]:
-    """A body's data files, oldest year first."""
+    """A body's data files, oldest year first (none for a folder that links out of ``params/``:
+    it is not even listed; reading it names it)."""
+    try:
+        _real_folder(directory)
+    except InputError:
+        return []
     return sorted((y, p) for p in directory.glob("*.yaml") if (y := year_of(p)) is not None)
 
 
@@ -75,21 +82,72 @@ def misnamed(root: Path) -> list[Path]:
     return [d for d in agency_dirs(root) if not AGENCY_ID.fullmatch(d.name)]
 
 
-def read_agency(directory: Path) -> Agency:
+# --- reading: nothing under params/ is opened unless it is a regular file that really lies there --
+
+
+def _inside(link: Path, root: Path) -> Path:
+    """Where a symlink under ``root`` really leads; refused (InputError) when that is outside ``root``.
+
+    Only a path that is itself a symlink is resolved: a plain file in a plain folder is where it
+    is, so the usual tree costs one ``lstat`` per name and no resolution at all.
+    """
+    try:
+        real, base = link.resolve(), root.resolve()
+    except (OSError, RuntimeError):  # a loop of symlinks
+        raise InputError([problem(shown_path(link), "符号链接无法解析（可能指向它自己），未读取")]) from None
+    if not real.is_relative_to(base):
+        target = shown_path(real)  # a path, not content: shown whole unless absurdly long
+        target = target if len(target) <= 300 else target[:300] + "…"
+        raise InputError([problem(shown_path(link), f"符号链接指向数据目录之外，未读取（指向 {target}）")])
+    return real
+
+
+def _real_folder(directory: Path) -> Path:
+    """The path to read an agency folder's files through; refused when it links out of ``params/``
+    (before it is even listed, so no file of it is opened)."""
+    return _inside(directory, directory.parent) if directory.is_symlink() else directory
+
+
+def _read_in(path: Path, folder: Path) -> bytes:
+    """The bytes of a file of a vetted agency folder, following a symlink only if it stays in ``params/``."""
+    real = _inside(path, path.parent.parent) if path.is_symlink() else folder / path.name
+    return read_bytes(path, real)
+
+
+def read_data(path: Path) -> bytes:
+    """The bytes of a file of ``params/<agency-id>/`` (a data file or agency.yaml), as the reader sees them.
+
+    Refused (InputError) when the file or its folder is a symlink that leads out of ``params/``,
+    when it is no regular file (a FIFO would block forever) or when it is too large; the target
+    of a refused link is never opened. Whatever hashes inputs reads them through here too.
+    """
+    return _read_in(path, _real_folder(path.parent))
+
+
+def _agency(directory: Path, folder: Path) -> Agency:
     agency_id = directory.name
     check_agency_id(agency_id)
     path = agency_file(directory)
-    if not path.is_file():
-        raise InputError([problem(str(path), "缺少机关信息文件 agency.yaml（name、level、parent）")])
-    return parse_agency(read_text(path), path, agency_id)
+    if not os.path.lexists(path):
+        raise InputError([problem(shown_path(path), "缺少机关信息文件 agency.yaml（name、level、parent）")])
+    return parse_agency(decode(_read_in(path, folder), path), path, agency_id)
+
+
+def _year(path: Path, agency: Agency, folder: Path) -> AgencyYear:
+    year = year_of(path)
+    if year is None:
+        raise InputError([problem(shown_path(path), YEAR_FILE_NAME, value=path.name)])
+    return parse_year(decode(_read_in(path, folder), path), path, agency, year)
+
+
+def read_agency(directory: Path) -> Agency:
+    """Read and validate a body's ``agency.yaml``; raise InputError naming every problem in it."""
+    return _agency(directory, _real_folder(directory))
 
 
 def read_year(path: Path, agency: Agency) -> AgencyYear:
     """Read and validate one ``<year>.yaml``; raise InputError naming every problem in it."""
-    year = year_of(path)
-    if year is None:
-        raise InputError([problem(str(path), YEAR_FILE_NAME, value=path.name)])
-    return parse_year(read_text(path), path, agency, year)
+    return _year(path, agency, _real_folder(path.parent))
 
 
 @dataclass
@@ -109,14 +167,15 @@ class Tree:
 def load_agency(directory: Path) -> tuple[list[AgencyYear], list[Diagnostic]]:
     """Every year of one body (its agency.yaml first), and the problems of what could not be read."""
     try:
-        agency = read_agency(directory)
+        folder = _real_folder(directory)
+        agency = _agency(directory, folder)
     except InputError as e:
         return [], e.problems
     years: list[AgencyYear] = []
     problems: list[Diagnostic] = []
     for path in data_files(directory):
         try:
-            years.append(read_year(path, agency))
+            years.append(_year(path, agency, folder))
         except InputError as e:
             problems.extend(e.problems)
     return years, problems
