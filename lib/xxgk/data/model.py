@@ -9,6 +9,7 @@ digits written), and the tables are keyed by the format's own row and column key
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,6 +19,7 @@ from typing import Any, NamedTuple
 import pydantic
 
 from xxgk import formats
+from xxgk.data.diagnostics import InputError, problem
 from xxgk.formats import FormatVersion
 
 AMOUNT_UNITS = ("元", "万元")
@@ -40,10 +42,98 @@ class Strict(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
+NAME_MAX_CHARS = 200
+"""The longest name accepted: real names of bodies are well under 50 characters."""
+
+# Characters that could change how a name is shown or stored rather than being part of it:
+# C0 and C1 controls (newline, CR, tab, NUL, ESC, NEL …), the Unicode line and paragraph
+# separators, lone surrogates (bytes of a command line that were no UTF-8), noncharacters, and
+# the bidi embeddings, overrides, isolates and marks that reorder the text around them.
+_FORBIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_CHAR_NAMES = {
+    "\n": "换行符",
+    "\r": "回车符",
+    "\t": "制表符",
+    "\x00": "空字符",
+    "\u2028": "行分隔符",
+    "\u2029": "段分隔符",
+}
+
+
+def _char_name(ch: str) -> str:
+    if ch in _CHAR_NAMES:
+        return _CHAR_NAMES[ch]
+    if "\ud800" <= ch <= "\udfff":
+        return "非 UTF-8 字节"
+    if ch in "\u061c\u200e\u200f" or "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
+        return "双向文字控制符"
+    if ch in "\ufffe\uffff" or "\ufdd0" <= ch <= "\ufdef":
+        return "非字符"
+    return "控制字符"
+
+
+def control_char_problem(text: str, what: str) -> str | None:
+    """Why ``text`` holds a character no name may hold (the first one, by code point), or None."""
+    m = _FORBIDDEN.search(text)
+    if m is None:
+        return None
+    ch = m.group()
+    return (
+        f"{what}的第 {m.start() + 1} 个字符是{_char_name(ch)}（U+{ord(ch):04X}）："
+        "名称中不能有换行、回车、制表符等控制字符，也不能有双向文字控制符"
+    )
+
+
+def name_problem(text: str, what: str) -> str | None:
+    """Why ``text`` cannot be a name (``what`` says which, e.g. 机关名称), or None.
+
+    A name is data that xxgk writes into YAML files, CSV cells, report titles and file listings:
+    it must be one line of visible text, so no character of it can start a new key, hide or
+    reorder what follows it, or reach a terminal as a control sequence. It must not be blank or
+    start or end with white space (a CSV reader strips that, so the name would not survive an
+    export and import), and it is bounded, so a pasted document is not taken for a name.
+    """
+    bad = control_char_problem(text, what)
+    if bad:
+        return bad
+    if not text.strip():
+        return f"{what}不能为空"
+    if text != text.strip():
+        return f"{what}首尾不能有空白字符"
+    if len(text) > NAME_MAX_CHARS:
+        return f"{what}过长：共 {len(text)} 个字符，最多 {NAME_MAX_CHARS} 个"
+    return None
+
+
+AGENCY_NAME = "机关名称"
+PARENT_NAME = "上级人民政府名称"
+_WHAT = {"name": AGENCY_NAME, "parent": PARENT_NAME, "level": "行政级别"}
+
+
 class AgencyInfo(Strict):
-    name: str = pydantic.Field(min_length=1)
+    """``agency.yaml``: the body's name, administrative level and parent government."""
+
+    name: str
     level: str | None = None
     parent: str | None = None
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        bad = name_problem(v, AGENCY_NAME)
+        if bad:
+            raise ValueError(bad)
+        return v
+
+    @pydantic.field_validator("parent")
+    @classmethod
+    def _parent(cls, v: str | None) -> str | None:
+        bad = None if v is None else name_problem(v, PARENT_NAME)
+        if bad:
+            raise ValueError(bad)
+        return v
 
     @pydantic.field_validator("level")
     @classmethod
@@ -53,9 +143,42 @@ class AgencyInfo(Strict):
         return v
 
 
+def agency_info(file: str, fields: dict[str, str | None], options: dict[str, str]) -> AgencyInfo:
+    """Validate a body's name, level and parent as given outside a file (``xxgk new --name …``).
+
+    ``options`` maps each field to how the user typed it (``name`` → ``--name``), so a message
+    names what to change. Raises InputError with every problem.
+    """
+    # Checked first: pydantic refuses a lone surrogate (a byte of the command line that was no
+    # UTF-8) before any validator runs, with a message of its own.
+    problems = [
+        problem(file, bad, field=options.get(key, key), value=v)
+        for key, v in fields.items()
+        if v is not None and (bad := control_char_problem(v, _WHAT.get(key, key)))
+    ]
+    if problems:
+        raise InputError(problems)
+    try:
+        return AgencyInfo.model_validate(fields)
+    except pydantic.ValidationError as e:
+        for err in e.errors():
+            key = str(err["loc"][0]) if err["loc"] else ""
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(problem(file, message, field=options.get(key, key), value=err.get("input")))
+        raise InputError(problems) from None
+
+
 class Channel(Strict):
     name: str
     items: int = pydantic.Field(ge=0)
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        bad = control_char_problem(v, "渠道名称")
+        if bad:
+            raise ValueError(bad)
+        return v
 
 
 class Facts(Strict):

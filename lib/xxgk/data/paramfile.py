@@ -10,8 +10,10 @@ block, it edits the values in place with ruamel.yaml instead so nothing of their
 from __future__ import annotations
 
 import io
+import os
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -19,6 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from xxgk import formats
+from xxgk.data.diagnostics import Diagnostic, problem
 from xxgk.data.model import Agency, AgencyYear, Amount, Narrative, Tables, Value, count
 from xxgk.formats import FormatVersion
 
@@ -61,8 +64,23 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+class _LineDumper(_Dumper):
+    """Every string on one line: for ``agency.yaml``, where a label comment follows each value."""
+
+
+# What YAML reads as a line break (NEL, U+2028/2029) or cannot carry raw (controls, BOM,
+# noncharacters): a string with any of them is written double-quoted with escapes, so it stays one
+# scalar that reads back as itself, whatever the dumper's own choice of style would have been.
+_ESCAPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
 def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    style = "|" if "\n" in data else None
+    style = '"' if _ESCAPED.search(data) else "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+def _one_line_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    style = '"' if _ESCAPED.search(data) or "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
@@ -72,6 +90,7 @@ def _dec(dumper: yaml.SafeDumper, data: Decimal) -> yaml.Node:
 
 _Dumper.add_representer(str, _str)
 _Dumper.add_representer(Decimal, _dec)
+_LineDumper.add_representer(str, _one_line_str)
 
 
 def _dump(data: dict[str, Any]) -> str:
@@ -83,8 +102,10 @@ def _dump(data: dict[str, Any]) -> str:
 def dump_year(ay: AgencyYear) -> str:
     """A complete data file for one agency-year, as ``xxgk import`` and ``xxgk new`` write it."""
     v = ay.format
+    # Only our own words go into comments: the body's name is data and lives in agency.yaml,
+    # written by the YAML dumper, where no character of it can start a line of its own here.
     head = [
-        f"# {ay.agency.name} {ay.year}年政府信息公开工作年度报告：数据",
+        f"# {ay.year}年政府信息公开工作年度报告：数据（机关信息见同一目录的 agency.yaml）",
         f"# 格式：{v.name}（{v.basis}）",
         "# 每个单元格都必须填写，没有的填 0；# 后是各键对应的官方标签。",
     ]
@@ -130,16 +151,63 @@ def blank_year(agency: Agency, year: int, previous: AgencyYear | None) -> str:
     return dump_year(ay)
 
 
+_NO_WRAP = 1 << 30  # the dumper folds long scalars at its width: never, for a value with a comment after it
+
+
+def _key_line(key: str, value: str | None) -> str:
+    """``key: value`` as the YAML dumper writes it, on one line (quoted and escaped as needed)."""
+    text = yaml.dump({key: value}, Dumper=_LineDumper, allow_unicode=True, width=_NO_WRAP)
+    return text.rstrip("\n")
+
+
 def dump_agency(agency: Agency) -> str:
-    lines = [
-        "# 机关信息",
-        _dump({"name": agency.name}).rstrip("\n") + "  # 机关名称（报告标题用）",
-        (_dump({"level": agency.level}).rstrip("\n") if agency.level else "level: null")
-        + f"  # 行政级别：{'、'.join(formats.levels())}",
-        (_dump({"parent": agency.parent}).rstrip("\n") if agency.parent else "parent: null")
-        + "  # 上级人民政府（如有）",
-    ]
+    """``agency.yaml``: each value through the YAML dumper, each label comment ours, from the format.
+
+    A value is always one line (see :class:`_LineDumper`), so the comment after it can never end
+    up inside it; should it ever span lines, its comment goes on a line of its own above it.
+    """
+    lines = ["# 机关信息"]
+    for key, value, label in (
+        ("name", agency.name, "机关名称（报告标题用）"),
+        ("level", agency.level or None, f"行政级别：{'、'.join(formats.levels())}"),
+        ("parent", agency.parent or None, "上级人民政府（如有）"),
+    ):
+        line = _key_line(key, value)
+        lines.extend([f"# {label}", line] if "\n" in line else [f"{line}  # {label}"])
     return "\n".join(lines) + "\n"
+
+
+LINKED = "是符号链接：为免写到数据目录之外或别的机关目录中，xxgk 不经符号链接写入数据文件；请把它换成实际的目录或文件"
+
+
+def first_link(root: Path, path: Path) -> Path | None:
+    """The first symbolic link on the way from ``root`` (itself not judged) down to ``path``, or None.
+
+    A params file is written through a temporary file in its folder and renamed into place. Through
+    a linked agency folder that would write wherever the link points (outside ``params/``, or into
+    another body's folder); a linked data file would be replaced by a plain file, and the link lost.
+    ``xxgk new`` and ``xxgk import`` therefore refuse to write through a link, and name it.
+    """
+    here = root
+    for part in path.relative_to(root).parts:
+        here = here / part
+        if here.is_symlink():
+            return here
+    return None
+
+
+def link_target(link: Path) -> str | None:
+    """Where ``link`` points, for a message (None if it cannot be read)."""
+    try:
+        return os.readlink(link)
+    except OSError:
+        return None
+
+
+def link_problem(root: Path, path: Path) -> Diagnostic | None:
+    """:func:`first_link` as a problem naming the link and its target."""
+    link = first_link(root, path)
+    return None if link is None else problem(str(link), LINKED, value=link_target(link))
 
 
 _TOP_KEY = re.compile(r"^[^\s#]", re.M)

@@ -9,12 +9,23 @@ Export writes the values as the data holds them, so export → import → export
 the importer reads back exactly the types the exporter writes (``12`` stays an int, ``12.50``
 stays that Decimal, an amount keeps its unit). Import goes through the one import plan of
 :mod:`xxgk.exchange.plan`.
+
+Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and, in some, a tab or a
+carriage return) as a formula: an agency name such as ``=HYPERLINK(…)`` would run when the export
+is opened in Excel or WPS. So export neutralises such a cell as OWASP recommends, with a leading
+single quote, in every column — except a value that is a plain number (``-3``, ``-1.5``: what
+the data holds for a signed change and the like), which stays a number for the spreadsheet. A
+value that is not a plain number (an amount with its unit, ``-5元``) is text and is neutralised.
+A cell that already starts with quotes followed by one of those characters gets one more quote, so the mapping
+is one to one; import removes exactly one leading quote from a cell of that form, and only then.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
@@ -29,6 +40,33 @@ from xxgk.exchange.records import CellRecord
 from xxgk.exchange.values import value_text
 
 COLUMNS: tuple[str, ...] = ("agency_id", "agency_name", "year", "table", "row", "column", "value")
+MAX_CSV_BYTES = 256 * 1024 * 1024
+"""The largest CSV import reads (about two million rows): a bigger file is refused before it is read
+whole, rather than filling the memory; split it by body or year."""
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection")."""
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?", re.ASCII)
+
+
+def _formula_like(text: str) -> bool:
+    """True for a cell a spreadsheet would run, or that looks like one neutralised (``'=…``, ``''=…``)."""
+    return text.lstrip("'")[:1] in FORMULA_START
+
+
+def neutralise(text: str) -> str:
+    """A text cell as export writes it: a single quote before anything a spreadsheet would run."""
+    return "'" + text if _formula_like(text) else text
+
+
+def restore(text: str) -> str:
+    """Undo :func:`neutralise`: exactly one leading quote, and only before what it protects."""
+    return text[1:] if text[:1] == "'" and _formula_like(text[1:]) else text
+
+
+def _value_cell(text: str) -> str:
+    """A value cell: a plain number is a number for the spreadsheet (``-3`` stays ``-3``), the rest is text."""
+    return text if _PLAIN_NUMBER.fullmatch(text) else neutralise(text)
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -50,16 +88,14 @@ def export_rows(root: Path, agencies: Iterable[str] | None = None) -> Iterator[t
 def _records(years: list[AgencyYear]) -> Iterator[tuple[str, ...]]:
     for ay in years:
         names = ay.format.table_names
-        year = str(ay.year)
+        head = (neutralise(ay.agency.id), neutralise(ay.agency.name), neutralise(str(ay.year)))
         for spec, v in ay.cells():
             yield (
-                ay.agency.id,
-                ay.agency.name,
-                year,
-                names[spec.table],
-                spec.row_label,
-                spec.column_label,
-                value_text(v),
+                *head,
+                neutralise(names[spec.table]),
+                neutralise(spec.row_label),
+                neutralise(spec.column_label),
+                _value_cell(value_text(v)),
             )
 
 
@@ -97,10 +133,21 @@ def read_csv(path: Path) -> list[CellRecord]:
     values are not judged here: that needs the params tree (see :func:`plan_import`).
     """
     file = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError([problem(file, f"无法读取文件：{e.strerror or e}")]) from None
+    data = _read_bounded(path)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError([problem(file, "文件是 UTF-16 编码：请另存为 UTF-8（Excel：“CSV UTF-8（逗号分隔）”）")])
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise InputError(
+            [
+                problem(
+                    file,
+                    "文件含有空字符（NUL），不是文本 CSV（可能是 UTF-16 编码或 Excel 工作簿）："
+                    "请另存为“CSV UTF-8（逗号分隔）”",
+                    line=data[:nul].count(b"\n") + 1,
+                )
+            ]
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -141,14 +188,43 @@ def read_csv(path: Path) -> list[CellRecord]:
                     )
                 )
                 continue
-            rows.append(CellRecord(line, *(fields[index[c]] for c in COLUMNS)))
+            rows.append(CellRecord(line, *(restore(fields[index[c]]) for c in COLUMNS)))
     except csv.Error as e:
-        problems.append(problem(file, f"CSV 格式错误：{e}", line=start))
+        # The csv module's one bound (a field of more than 128 Ki characters) in the user's words.
+        why = f"有字段超过 {csv.field_size_limit()} 个字符" if "field limit" in str(e) else str(e)
+        problems.append(problem(file, f"CSV 格式错误：{why}", line=start))
     if index is None and not problems:
         problems.append(problem(file, "文件是空的：第一行应为表头 " + ",".join(COLUMNS)))
     if problems:
         raise InputError(problems)
     return rows
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes, refused above :data:`MAX_CSV_BYTES` before reading it whole.
+
+    A regular file is judged by its size; a pipe or device (``/dev/stdin``) by reading at most one
+    byte more than the bound.
+    """
+    file = str(path)
+    limit = MAX_CSV_BYTES
+    try:
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            data = f.read(limit + 1) if size <= limit else b""
+    except OSError as e:
+        raise InputError([problem(file, f"无法读取文件：{e.strerror or e}")]) from None
+    if size > limit or len(data) > limit:
+        shown = f"{size / 1024**2:.0f} MB" if size > limit else f"超过 {limit // 1024**2} MB"
+        raise InputError(
+            [
+                problem(
+                    file,
+                    f"文件过大（{shown}），最多 {limit // 1024**2} MB：请按机关或年度拆分后分别导入；未读取文件内容",
+                )
+            ]
+        )
+    return data
 
 
 def _header(fields: list[str], file: str, line: int, problems: list[Diagnostic]) -> dict[str, int] | None:

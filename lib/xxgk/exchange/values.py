@@ -19,6 +19,13 @@ from xxgk.data.model import AMOUNT_UNITS, Amount, Value
 # The full-width forms are what a Chinese input method types for the same keys.
 EMPTY_VALUES = frozenset({"", "/", "-", "—", "／", "－", "——"})
 
+MAX_DIGITS = 15
+"""The most digits a CSV number may have: a spreadsheet keeps 15 significant digits, so a longer
+number cannot have come through one intact, and no count or sum of a report is that large. The
+bound is checked on the text, before Python converts it (``int()`` refuses 4,300 digits with a
+traceback; a number of 10**20 would be carried into every sum of the checks)."""
+
+_DIGITS = re.compile(r"[+-]?(\d+)(?:\.(\d+))?\s*(?:" + "|".join(AMOUNT_UNITS) + r")?")
 _INT = re.compile(r"[+-]?\d+")
 _INTEGRAL = re.compile(r"[+-]?\d+\.0+")
 _DECIMAL = re.compile(r"[+-]?\d+\.\d+")
@@ -50,6 +57,11 @@ def parse_value(text: str, kind: formats.CellKind) -> tuple[Value, bool] | str:
     """
     if text in EMPTY_VALUES:
         return (Amount(Decimal(0), AMOUNT_UNITS[0]) if kind == "amount" else 0), True
+    number = _DIGITS.fullmatch(text)
+    if number:
+        digits = len(number.group(1)) + len(number.group(2) or "")
+        if digits > MAX_DIGITS:
+            return f"数字位数过多：共 {digits} 位，最多 {MAX_DIGITS} 位（电子表格也只保留 {MAX_DIGITS} 位有效数字）"
     if kind == "amount":
         m = _AMOUNT.fullmatch(text)
         if m:
