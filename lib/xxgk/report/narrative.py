@@ -28,10 +28,11 @@ from markupsafe import Markup
 
 from xxgk.data import figures as figs
 from xxgk.data.model import AgencyYear, count, show
-from xxgk.data.placeholders import PLACEHOLDERS, NarrativeError, fill
+from xxgk.data.placeholders import PLACEHOLDERS, NarrativeError, fill, fill_leniently
 from xxgk.formats import phrase, short_label
 
 __all__ = [
+    "BROKEN_PLACEHOLDER",
     "NO_APPLICATIONS",
     "PLACEHOLDERS",
     "NarrativeError",
@@ -141,18 +142,41 @@ def markdown_html(text: str) -> str:
     return _CLEANER.clean(_MD.render(text))
 
 
-def section_html(ay: AgencyYear, key: str) -> str:
+def section_html(ay: AgencyYear, key: str, *, allow_invalid: bool = False) -> str:
     """Narrative section ``overview``, ``problems`` or ``other``: placeholders filled, then Markdown.
 
     An empty section says "无。" (as conforming reports do) rather than leaving a heading with nothing
-    under it.
+    under it. A placeholder that cannot be filled raises NarrativeError (rule N1 keeps such data from
+    being rendered), unless the caller renders despite errors (``allow_invalid``, the red banner lists
+    the N1 finding): then the author's text is shown with every tag that could not be filled marked
+    and quoted as inert code, so the reader sees what is wrong where it is.
     """
     if key not in ("overview", "problems", "other"):
         raise ValueError(f"unknown narrative section {key!r}; expected overview, problems or other")
     text = getattr(ay.narrative, key)
     if not text.strip():
         return markdown_html(EMPTY_SECTION)
-    return markdown_html(fill(text, figs.figures(ay)))
+    values = figs.figures(ay)
+    try:
+        return markdown_html(fill(text, values))
+    except NarrativeError:
+        if not allow_invalid:
+            raise
+    return markdown_html("".join(_marked(p.text) if p.refused else p.text for p in fill_leniently(text, values)))
+
+
+BROKEN_PLACEHOLDER = "占位符无法填写："
+
+
+def _marked(tag: str) -> str:
+    """A refused tag as Markdown: a visible marker, then its source as a code span (escaped, inert).
+
+    The tag is put on one line (a code span cannot cross a blank line) and fenced with one backtick
+    more than it contains, so nothing in it can end the span early.
+    """
+    flat = " ".join(tag.split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    return f"【{BROKEN_PLACEHOLDER}{fence} {flat} {fence}】"
 
 
 # --- generated summary sentences -----------------------------------------------------------------
