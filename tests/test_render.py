@@ -555,7 +555,8 @@ def test_report_blocks_escape_and_hide_what_is_empty() -> None:
     report = Report(ay)
     assert "&lt;b&gt;局&lt;/b&gt;2020年" in report.title()
     assert report.findings_banner() == "" and report.illustrative_notice() == ""
-    assert Report(ay, options=Options(charts=False)).charts("t3") == ""
+    assert Report(ay).chart("applicants").startswith('<figure class="chart applicants">')
+    assert Report(ay, options=Options(charts=False)).chart("applicants") == ""
     warnings_only = Report(ay, findings=[{"rule": "X1", "severity": "warning", "message": "<i>核实</i>"}])
     assert warnings_only.findings_banner() == ""
     shown = Report(ay, findings=warnings_only.findings, options=Options(show_warnings=True)).findings_banner()

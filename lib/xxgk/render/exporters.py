@@ -9,8 +9,9 @@ Why these choices:
 * The HTML uses our template ``templates/xxgk``, which *extends* the stock ``lab`` template and only
   empties or replaces blocks (scripts, theme CSS), so nbconvert upgrades keep working.
 * Before the template runs, :class:`ReportCells` removes everything that is not the report: code,
-  the parameter cells, the template's note, stream output, and cells left without output. An empty
-  cell would otherwise leave a blank band (``exclude_input`` keeps its wrapper).
+  the parameter cells, the template's note, the record cell (tagged ``xxgk-record``: the numbers as
+  DataFrames, for a reviewer of the executed notebook), stream output, and cells left without
+  output. An empty cell would otherwise leave a blank band (``exclude_input`` keeps its wrapper).
 * ``language_code="zh"`` and explicitly named Noto CJK **SC** faces: with ``lang="en"`` and generic
   families, browsers and WeasyPrint draw Chinese with the Japanese glyph forms.
 * The page must load nothing: :func:`check_self_contained` refuses HTML with a script or any
@@ -36,7 +37,9 @@ from traitlets.config import Config
 from xxgk.render import templates
 
 TEMPLATE_NAME = "xxgk"
-REMOVE_TAGS = frozenset({"parameters", "injected-parameters", "template-note", "remove-cell"})
+RECORD_TAG = "xxgk-record"
+"""The template's record cell: DataFrames of the numbers behind the report, for the ``.ipynb`` only."""
+REMOVE_TAGS = frozenset({"parameters", "injected-parameters", "template-note", RECORD_TAG, "remove-cell"})
 # The outputs a reader may see; streams (warnings, prints) and errors belong to the notebook record.
 SHOWN_OUTPUTS = ("display_data", "execute_result")
 

@@ -4,6 +4,10 @@ Each chart is a PNG embedded as a ``data:`` URI in an ``<img>`` with Chinese alt
 numbers, inside a ``<figure>`` with a caption, so the HTML is self-contained and the chart is
 readable without seeing it.
 
+One public function per chart (:data:`CHARTS` names them), each returning its figure or "" when
+it does not apply: the notebook template has one cell per chart, right after the section the chart
+belongs to, so a chart's place is stated once, by the template, and a reviewer sees it there.
+
 Why PNG at print resolution (200 dpi): the glyphs are rasterised by matplotlib from the Noto Sans
 CJK SC face it was told to use, so neither a browser nor WeasyPrint needs the font and nothing can
 fall back to the Japanese forms at view time. SVG with text as paths gave the same guarantee but
@@ -23,7 +27,7 @@ from __future__ import annotations
 import base64
 import functools
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -38,12 +42,25 @@ from matplotlib.ticker import MaxNLocator
 from xxgk.data import figures as figs
 from xxgk.data.model import AgencyYear, count
 from xxgk.formats import short_label
+from xxgk.report.narrative import NO_APPLICATIONS
 
-__all__ = ["FONT_FAMILY", "NO_APPLICATIONS_HTML", "FontMissingError", "charts_html", "font_path"]
+__all__ = [
+    "CHARTS",
+    "FONT_FAMILY",
+    "NO_APPLICATIONS_HTML",
+    "FontMissingError",
+    "applicants",
+    "application_trend",
+    "font_path",
+    "no_applications",
+    "outcomes",
+    "proactive_trend",
+    "review_litigation",
+]
 
 FONT_FAMILY = "Noto Sans CJK SC"
 FIGSIZE = (6.4, 3.2)
-NO_APPLICATIONS_HTML = "<p>本年度未收到政府信息公开申请。</p>"
+NO_APPLICATIONS_HTML = f"<p>{NO_APPLICATIONS}</p>"
 # A sober palette that stays distinguishable in greyscale print.
 PALETTE = ("#1f4e79", "#c55a11", "#7f7f7f", "#bf9000", "#2e75b6", "#548235")
 
@@ -113,15 +130,16 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _figure_html(kind: str, section: str, png: bytes, alt: str, caption: str) -> str:
-    """``class="chart <kind>"`` and ``data-section`` (t3/t4) let the report place and style a chart
-    without reading its caption."""
+def _figure_html(kind: str, png: bytes, alt: str, caption: str) -> str:
+    """``class="chart <kind>"`` lets the stylesheet and the tests tell the charts apart without
+    reading their captions. Where a chart stands is the template's business (one cell per chart),
+    so the figure carries no note of its section: a second statement could only disagree."""
     uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     return str(
         Markup(
-            '<figure class="chart {}" data-section="{}"><img src="{}" width="{}" height="{}" alt="{}">'
+            '<figure class="chart {}"><img src="{}" width="{}" height="{}" alt="{}">'
             "<figcaption>{}</figcaption></figure>"
-        ).format(kind, section, uri, CSS_SIZE[0], CSS_SIZE[1], alt, caption)
+        ).format(kind, uri, CSS_SIZE[0], CSS_SIZE[1], alt, caption)
     )
 
 
@@ -142,7 +160,34 @@ def _listing(values: Mapping[str, int]) -> str:
     return "、".join(f"{k}{v}件" for k, v in values.items())
 
 
-def _applicants(ay: AgencyYear, apps: Mapping[str, Any]) -> str:
+def _none_received(apps: Mapping[str, Any]) -> bool:
+    """No application this year and none carried over: the sentence stands where the charts would."""
+    return bool(apps["new"] == 0 and apps["carried_over"] == 0)
+
+
+def _years(ay: AgencyYear, history: Iterable[AgencyYear]) -> list[AgencyYear]:
+    """This year and the earlier ones of ``history``, one per year (this year's data wins), in order."""
+    by_year = {h.year: h for h in history if h.year < ay.year}
+    by_year[ay.year] = ay
+    return [by_year[y] for y in sorted(by_year)]
+
+
+# --- one public function per chart ----------------------------------------------------------------
+# Each takes the report year and (for the trends) its earlier years, and returns the chart's
+# ``<figure>`` or "" when the chart does not apply. Which section a chart belongs to is said once,
+# by the notebook template's cell order, never here.
+
+
+def no_applications(ay: AgencyYear, history: Iterable[AgencyYear] = ()) -> str:
+    """The sentence "本年度未收到政府信息公开申请。" in place of empty application charts, or ""."""
+    return NO_APPLICATIONS_HTML if _none_received(figs.figures(ay)["applications"]) else ""
+
+
+def applicants(ay: AgencyYear, history: Iterable[AgencyYear] = ()) -> str:
+    """Bars of the new applications by type of applicant, when there were new applications."""
+    apps = figs.figures(ay)["applications"]
+    if _none_received(apps) or not apps["new"]:
+        return ""
     columns = [leaf for _, leaf in ay.format.t3_columns.leaves() if leaf.key in apps["by_applicant"]]
     data = pd.Series({short_label(c.label): apps["by_applicant"][c.key] for c in columns}, dtype="int64")
 
@@ -155,14 +200,18 @@ def _applicants(ay: AgencyYear, apps: Mapping[str, Any]) -> str:
 
     caption = f"{ay.year}年新收政府信息公开申请的申请人类型（单位：件）"
     alt = f"柱状图：{caption}。{_listing({str(k): int(v) for k, v in data.items()})}，合计{apps['new']}件。"
-    return _figure_html("applicants", "t3", _draw(paint), alt, caption)
+    return _figure_html("applicants", _draw(paint), alt, caption)
 
 
 def _outcome_labels(ay: AgencyYear) -> dict[str, str]:
     return {name: short_label(node.label) for name, (node, _) in ay.format.outcomes.items()}
 
 
-def _outcomes(ay: AgencyYear, apps: Mapping[str, Any]) -> str:
+def outcomes(ay: AgencyYear, history: Iterable[AgencyYear] = ()) -> str:
+    """Horizontal bars of how the applications handled ended, when any were handled."""
+    apps = figs.figures(ay)["applications"]
+    if _none_received(apps) or not apps["handled"]:
+        return ""
     labels = _outcome_labels(ay)
     data = pd.Series({label: apps[name] for name, label in labels.items()}, dtype="int64")
 
@@ -176,11 +225,17 @@ def _outcomes(ay: AgencyYear, apps: Mapping[str, Any]) -> str:
 
     caption = f"{ay.year}年政府信息公开申请办理结果（办结{apps['handled']}件，单位：件）"
     alt = f"横向条形图：{caption}。{_listing({str(k): int(v) for k, v in data.items()})}。"
-    return _figure_html("outcomes", "t3", _draw(paint), alt, caption)
+    return _figure_html("outcomes", _draw(paint), alt, caption)
 
 
-def _review_litigation(ay: AgencyYear) -> str:
-    """Stacked bars per group (复议, each kind of 诉讼), one colour per outcome; totals stay in table 四."""
+def review_litigation(ay: AgencyYear, history: Iterable[AgencyYear] = ()) -> str:
+    """Stacked bars per group (复议, each kind of 诉讼), one colour per outcome; totals stay in table 四.
+
+    Only when there were cases: an empty chart says nothing the summary sentence does not.
+    """
+    f = figs.figures(ay)
+    if not (f["review"]["total"] or f["litigation"]["total"]):
+        return ""
     tree = ay.format.t4_columns
     groups: list[tuple[str, str]] = []
     for chain, _ in tree.leaves():
@@ -188,12 +243,12 @@ def _review_litigation(ay: AgencyYear) -> str:
         name = "·".join(h.label for h in chain if h.label)
         if (group.key or "", name) not in groups:
             groups.append((group.key or "", name))
-    outcomes = [(leaf.key or "", leaf.label) for _, leaf in tree.children[0].leaves() if leaf.key != "total"]
+    kinds = [(leaf.key or "", leaf.label) for _, leaf in tree.children[0].leaves() if leaf.key != "total"]
     t4 = ay.tables["t4"]
     frame = pd.DataFrame(
-        [[count(t4[g][k]) for k, _ in outcomes] for g, _ in groups],
+        [[count(t4[g][k]) for k, _ in kinds] for g, _ in groups],
         index=[name for _, name in groups],
-        columns=[label for _, label in outcomes],
+        columns=[label for _, label in kinds],
     )
 
     def paint(fig: Figure) -> None:
@@ -207,19 +262,25 @@ def _review_litigation(ay: AgencyYear) -> str:
             ax.text(total, y, f" {total}", va="center")
         _integer_axis(ax, "x")
         ax.margins(x=0.1)
-        fig.legend(loc="outside upper center", frameon=False, ncols=len(outcomes))
+        fig.legend(loc="outside upper center", frameon=False, ncols=len(kinds))
 
-    caption = f"{ay.year}年政府信息公开行政复议、行政诉讼结果（单位：件）"
+    review, litigation = (short_label(node.label) for node in tree.children)
+    caption = f"{ay.year}年政府信息公开{review}、{litigation}结果（单位：件）"
     parts = []
     for who, row in frame.iterrows():
         detail = _listing({str(k): int(v) for k, v in row.items() if v})
         parts.append(f"{who}{int(row.sum())}件" + (f"（{detail}）" if detail else ""))
     alt = f"堆积条形图：{caption}。" + "；".join(parts) + "。"
-    return _figure_html("review-litigation", "t4", _draw(paint), alt, caption)
+    return _figure_html("review-litigation", _draw(paint), alt, caption)
 
 
-def _trend(years: Sequence[AgencyYear]) -> str:
-    """Grouped bars per year: with two close series, bars keep their value labels apart; lines did not."""
+def application_trend(ay: AgencyYear, history: Iterable[AgencyYear] = ()) -> str:
+    """Grouped bars of new and handled applications per year, when ``history`` with this year spans
+    two years or more (later years in ``history`` are ignored: a report shows nothing after its own
+    year). Bars keep the value labels of two close series apart; lines did not."""
+    years = _years(ay, history)
+    if len(years) < 2:
+        return ""
     frame = pd.DataFrame(
         {
             "新收申请": [figs.figures(y)["applications"]["new"] for y in years],
@@ -245,12 +306,15 @@ def _trend(years: Sequence[AgencyYear]) -> str:
     caption = f"{first}—{last}年政府信息公开申请数量（单位：件）"
     listing = "；".join(f"{y}年新收{int(r['新收申请'])}件、办结{int(r['办结'])}件" for y, r in frame.iterrows())
     alt = f"柱状图：{caption}。{listing}。"
-    return _figure_html("trend", "t3", _draw(paint), alt, caption)
+    return _figure_html("trend", _draw(paint), alt, caption)
 
 
-def _proactive_trend(years: Sequence[AgencyYear]) -> str:
-    """Items proactively disclosed per year, from the data files' ``facts`` (the tables hold no total)."""
-    counts = [(y.year, y.facts.proactive_items) for y in years if y.facts.proactive_items is not None]
+def proactive_trend(ay: AgencyYear, history: Iterable[AgencyYear] = ()) -> str:
+    """Items proactively disclosed per year, from the data files' ``facts`` (the tables hold no
+    total), when two or more of this and the earlier years state it."""
+    counts = [(y.year, y.facts.proactive_items) for y in _years(ay, history) if y.facts.proactive_items is not None]
+    if len(counts) < 2:
+        return ""
 
     def paint(fig: Figure) -> None:
         ax = fig.subplots()
@@ -261,47 +325,16 @@ def _proactive_trend(years: Sequence[AgencyYear]) -> str:
 
     caption = f"{counts[0][0]}—{counts[-1][0]}年主动公开政府信息条数（单位：条）"
     listing = "；".join(f"{y}年{n}条" for y, n in counts)
-    return _figure_html("proactive-trend", "t2", _draw(paint), f"柱状图：{caption}。{listing}。", caption)
+    return _figure_html("proactive-trend", _draw(paint), f"柱状图：{caption}。{listing}。", caption)
 
 
-def _years(ay: AgencyYear, history: Iterable[AgencyYear]) -> list[AgencyYear]:
-    """This year and the earlier ones of ``history``, one per year (this year's data wins), in order."""
-    by_year = {h.year: h for h in history if h.year < ay.year}
-    by_year[ay.year] = ay
-    return [by_year[y] for y in sorted(by_year)]
-
-
-def charts_html(ay: AgencyYear, history: list[AgencyYear]) -> list[str]:
-    """The report's charts as HTML ``<figure>`` snippets, in reading order.
-
-    - applicants by type, when there were new applications;
-    - outcomes of the applications handled, when any were handled;
-    - review and litigation outcomes, only when there were any cases;
-    - the trend of new and handled applications, when ``history`` with this year spans ≥ 2 years
-      (later years in ``history`` are ignored: a report shows nothing after its own year);
-    - the trend of items proactively disclosed (``facts.proactive_items``), when ≥ 2 of those years
-      state it; it belongs under section 二 (``data-section="t2"``).
-
-    A body with no applications gets the sentence "本年度未收到政府信息公开申请。" instead of empty
-    charts. Each figure says what it shows and where it belongs: ``class="chart applicants"`` /
-    ``outcomes`` / ``trend`` with ``data-section="t3"``, ``review-litigation`` with ``"t4"``.
-    Same data → same bytes, in any process.
-    """
-    f = figs.figures(ay)
-    apps = f["applications"]
-    out: list[str] = []
-    if apps["new"] == 0 and apps["carried_over"] == 0:
-        out.append(NO_APPLICATIONS_HTML)
-    else:
-        if apps["new"]:
-            out.append(_applicants(ay, apps))
-        if apps["handled"]:
-            out.append(_outcomes(ay, apps))
-    if f["review"]["total"] or f["litigation"]["total"]:
-        out.append(_review_litigation(ay))
-    years = _years(ay, history)
-    if len(years) >= 2:
-        out.append(_trend(years))
-    if sum(y.facts.proactive_items is not None for y in years) >= 2:
-        out.append(_proactive_trend(years))
-    return out
+CHARTS: dict[str, Callable[[AgencyYear, Iterable[AgencyYear]], str]] = {
+    "no-applications": no_applications,
+    "applicants": applicants,
+    "outcomes": outcomes,
+    "trend": application_trend,
+    "proactive-trend": proactive_trend,
+    "review-litigation": review_litigation,
+}
+"""Each chart by the name the report calls it by (its ``class="chart <kind>"``): how the facade
+finds a chart, not where it goes."""
