@@ -32,7 +32,7 @@ from xxgk.exchange import tidy
 LEVELS = ("市级", "县级", "乡镇")
 YEARS = range(2020, 2025)
 
-PRELUDE = "import sys; from pathlib import Path; from xxgk import tidy; a, b = map(Path, sys.argv[1:3]); "
+PRELUDE = "import sys; from pathlib import Path; from xxgk.exchange import tidy; a, b = map(Path, sys.argv[1:3]); "
 IMPORT = PRELUDE + "print(tidy.import_csv(a, b).summary())"
 EXPORT = PRELUDE + "tidy.export_file(a, b)"
 
@@ -105,7 +105,7 @@ def main() -> None:
             same_as_export(root, second, tmp)
             unchanged.append(run(IMPORT, second, root, expect=f"未变 {n} 个"))
             export.append(run(EXPORT, root, tmp / "export.csv"))
-        base = [run("import xxgk.tidy") for _ in range(args.repeat)]
+        base = [run("import xxgk.exchange.tidy") for _ in range(args.repeat)]
     print(f"CSV: {rows} rows, {n} agency-years, {size / 1e6:.1f} MB")
     print(f"import into empty params       {fmt(create)}  (target < 10 s)")
     print(f"re-import, every file changed  {fmt(update)}")

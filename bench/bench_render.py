@@ -89,7 +89,7 @@ if batch:
     km.start_kernel()
     try:
         kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
-        kc.execute_interactive("import xxgk.report, xxgk.charts", timeout=60); kc.stop_channels()
+        kc.execute_interactive("import xxgk.report, xxgk.report.charts", timeout=60); kc.stop_channels()
         result["batch, one warm kernel (s)"] = per_report(kernel_manager=km)
     finally:
         km.shutdown_kernel(now=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from xxgk import __version__, check, formats
 from xxgk.data import model, tree
-from xxgk.data.diagnostics import Diagnostic, InputError, errors, problem
+from xxgk.data.atomic import describe
+from xxgk.data.diagnostics import Diagnostic, InputError, errors, excerpt, problem
 
 if TYPE_CHECKING:
     from xxgk import batch as build
@@ -110,7 +112,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from xxgk.exchange import tidy
 
-    report = tidy.import_csv(Path(args.file), Path(args.params))
+    try:
+        report = tidy.import_csv(Path(args.file), Path(args.params))
+    except OSError as e:  # a full disk, a size limit, a read-only folder while writing
+        print(f"导入失败：{describe(e)}", file=sys.stderr)
+        print("未写入任何文件，数据文件保持原样。", file=sys.stderr)
+        return EXIT_INPUT
     for w in report.warnings:
         print(f"警告 {w}", file=sys.stderr)
     print(report.summary(), file=sys.stderr)
@@ -137,6 +144,7 @@ def _build_options(args: argparse.Namespace, **over: object) -> build.Options:
         allow_invalid=getattr(args, "allow_invalid", False),
         timeout=args.timeout,
         lock_timeout=getattr(args, "lock_timeout", 60.0),
+        connect_timeout=getattr(args, "connect_timeout", 5.0),
     )
     for k, v in over.items():
         setattr(opts, k, v)
@@ -220,10 +228,18 @@ def cmd_render(args: argparse.Namespace) -> int:
     if not (opts.params / args.agency / f"{args.year}.yaml").is_file():
         raise InputError([problem(str(opts.params / args.agency / f"{args.year}.yaml"), "数据文件不存在")])
     _interruptible()
-    summary = build.build(opts)
+    seen: list[build.Result] = []
+    try:
+        summary = build.build(opts, on_result=seen.append)
+    except OSError:  # the index could not be written: say first what became of the report
+        for r in seen:
+            for m in r.messages if r.status == "failed" else []:
+                print(m, file=sys.stderr)
+        raise
     (r,) = summary.results
     if r.status == "invalid":
         _print_findings([Diagnostic(**f) for f in r.findings])
+    if r.status == "invalid" and r.built_at is None:  # refused; with --allow-invalid it is built, banner and all
         print(
             f"{args.agency} {args.year}：数据有错误，未生成报告（可用 --allow-invalid 强制生成，报告首页将列出问题）。",
             file=sys.stderr,
@@ -239,6 +255,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     out = outputs.report_dir(opts.outputs, args.agency, args.year)
     for name in outputs.artifacts():
         print(out / name)
+    printed = {f["message"] for f in r.findings} if r.status == "invalid" else set()
+    for m in r.messages:  # published, with something to tell (an old report that would not go)
+        if m not in printed:
+            print(f"警告 {m}", file=sys.stderr)
     print(
         f"用时 {r.seconds:.1f} 秒（" + "，".join(f"{k} {v:.2f} 秒" for k, v in r.timings.items()) + "）。",
         file=sys.stderr,
@@ -259,29 +279,120 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    """Start a year's data file (and, for a new body, its agency.yaml), or change nothing.
+
+    Everything is checked and both texts are made before the first byte is written, so a refusal
+    (a bad name, an unreadable last year, a symbolic link on the way) leaves ``params/`` as it was.
+    """
     from xxgk.data import atomic, paramfile
 
     tree.check_agency_id(args.agency)
-    directory = Path(args.params) / args.agency
+    params = Path(args.params)
+    directory = params / args.agency
     path = directory / f"{args.year}.yaml"
+    agency_path = tree.agency_file(directory)
+    linked = paramfile.link_problem(params, path)
+    if linked:
+        raise InputError([linked])
+    if directory.exists() and not directory.is_dir():
+        raise InputError([problem(str(directory), "已存在且不是目录，未作改动")])
     if path.exists():
         raise InputError([problem(str(path), "数据文件已存在，未作改动")])
-    if (directory / "agency.yaml").is_file():
+    options = {"name": args.name, "level": args.level, "parent": args.parent}
+    agency_text = None
+    if agency_path.exists():
         agency = tree.read_agency(directory)
-    elif args.name:
-        info = model.AgencyInfo.model_validate({"name": args.name, "level": args.level, "parent": args.parent})
-        agency = model.Agency(args.agency, info.name, info.level, info.parent, directory / "agency.yaml")
-        atomic.write_atomic(directory / "agency.yaml", paramfile.dump_agency(agency))
-        print(directory / "agency.yaml")
+        given = [f"--{k}" for k, v in options.items() if v is not None]
+        if given:
+            print(f"警告 {agency_path} 已存在：{'、'.join(given)} 未使用（机关信息请在该文件中修改）", file=sys.stderr)
+    elif args.name is not None:
+        linked = paramfile.link_problem(params, agency_path)
+        if linked:
+            raise InputError([linked])
+        info = model.agency_info(str(agency_path), options, {k: f"--{k}" for k in options})
+        agency = model.Agency(args.agency, info.name, info.level, info.parent, agency_path)
+        agency_text = paramfile.dump_agency(agency)
     else:
-        raise InputError([problem(str(directory / "agency.yaml"), "新机关需要 --name（以及 --level、--parent）")])
+        raise InputError([problem(str(agency_path), "新机关需要 --name（以及 --level、--parent）")])
     previous = None
-    if (directory / f"{args.year - 1}.yaml").is_file():
-        previous = tree.read_year(directory / f"{args.year - 1}.yaml", agency)
-    atomic.write_atomic(path, paramfile.blank_year(agency, args.year, previous))
+    last = directory / f"{args.year - 1}.yaml"
+    if args.year - 1 in formats.report_years() and last.is_file():
+        previous = tree.read_year(last, agency)
+    text = paramfile.blank_year(agency, args.year, previous)
+    if agency_text is not None:
+        atomic.write_atomic(agency_path, agency_text)
+        print(agency_path)
+    atomic.write_atomic(path, text)
     print(path)
     print("逐项填写（没有的填 0），然后运行 xxgk check。", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_parameters(args: argparse.Namespace) -> int:
+    """Write one report's papermill parameters exactly as a build injects them (findings included), so
+    ``papermill notebooks/annual_report.ipynb out.ipynb -f FILE`` executes the notebook ``xxgk render`` does."""
+    from xxgk import batch as build
+    from xxgk import render
+    from xxgk.batch.build import plan_tasks
+    from xxgk.data import atomic
+
+    tree.check_agency_id(args.agency)
+    opts = build.Options(
+        params=Path(args.params), agencies=[args.agency], years=[args.year], allow_invalid=args.allow_invalid
+    )
+    path = tree.year_path(opts.params, args.agency, args.year)
+    if not path.is_file():
+        raise InputError([problem(str(path), "数据文件不存在")])
+    tasks, refused = plan_tasks(opts)
+    for r in refused:
+        if r.status == "invalid":
+            _print_findings([Diagnostic(**f) for f in r.findings])
+            print(
+                f"{args.agency} {args.year}：数据有错误，未写出参数"
+                "（可用 --allow-invalid 强制写出，报告首页将列出问题）。",
+                file=sys.stderr,
+            )
+            return EXIT_FINDINGS
+        for m in r.messages:
+            print(m, file=sys.stderr)
+        print(f"{args.agency} {args.year}：数据无法读取，未写出参数。", file=sys.stderr)
+        return EXIT_INPUT
+    (task,) = tasks
+    text = _parameters_yaml(render.check_parameters(task.parameters), f"{args.agency} {args.year}")
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        target = "FILE"
+    else:
+        atomic.write_atomic(Path(args.output), text)
+        print(args.output)
+        target = args.output
+    print(f"执行模板：papermill notebooks/annual_report.ipynb out.ipynb -f {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _parameters_yaml(parameters: dict[str, Any], name: str) -> str:
+    """The parameters as papermill's ``-f`` reads them: UTF-8 text, multi-line narrative as ``|`` blocks.
+
+    Read back with papermill's own loader before it is returned: a value YAML would turn into
+    something else (a date, a number) must not make a notebook that differs from a build's.
+    """
+    import yaml
+    from papermill.iorw import NoDatesSafeLoader
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+    Dumper.add_representer(str, text)
+    body = yaml.dump(parameters, Dumper=Dumper, allow_unicode=True, sort_keys=False, width=100)
+    if yaml.load(body, Loader=NoDatesSafeLoader) != parameters:  # papermill's own (safe) loader
+        raise RuntimeError(f"parameters of {name} do not survive YAML: please report this")
+    return (
+        f"# papermill parameters of {name}, as `xxgk build` injects them (xxgk parameters).\n"
+        f"# papermill notebooks/annual_report.ipynb out.ipynb -f THIS_FILE\n{body}"
+    )
 
 
 def cmd_placeholders(args: argparse.Namespace) -> int:
@@ -293,11 +404,40 @@ def cmd_placeholders(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report_year(text: str) -> int:
+    """A report year on the command line, in the range the format versions cover (else exit 2)."""
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"年份应为四位数字，如 2024（值：{excerpt(text)}）") from None
+    try:
+        formats.check_report_year(year)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return year
+
+
 def _positive(text: str) -> int:
     n = int(text)
     if n < 1:
         raise argparse.ArgumentTypeError(f"应为正整数：{text}")
     return n
+
+
+def _seconds(text: str, *, zero: bool = False) -> float:
+    """A duration in seconds, fractions allowed (``0.5``); finite and > 0 (>= 0 with ``zero``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+        bound = "不小于 0 的" if zero else "大于 0 的"
+        raise argparse.ArgumentTypeError(f"应为{bound}秒数，如 0.5 或 180（值：{excerpt(text)}）")
+    return value
+
+
+def _wait_seconds(text: str) -> float:
+    return _seconds(text, zero=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -326,18 +466,29 @@ def build_parser() -> argparse.ArgumentParser:
     outputs = argparse.ArgumentParser(add_help=False)
     outputs.add_argument("--outputs", default="outputs", metavar="DIR", help="where reports go (default: outputs)")
     outputs.add_argument("--template", metavar="NOTEBOOK", help="report template (default: the annual report)")
-    outputs.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS", help="per report (default: 180)")
+    outputs.add_argument(
+        "--timeout", type=_seconds, default=180.0, metavar="SECONDS", help="per report, e.g. 0.5 (default: 180)"
+    )
     selection = argparse.ArgumentParser(add_help=False)
     selection.add_argument("--agency", action="append", metavar="A", help="only this body (repeatable)")
-    selection.add_argument("--year", action="append", type=int, metavar="Y", help="only this year (repeatable)")
+    selection.add_argument(
+        "--year", action="append", type=_report_year, metavar="Y", help="only this year (repeatable)"
+    )
     selection.add_argument(
         "--jobs", type=_positive, metavar="N", help="parallel reports (default: the number of cores)"
     )
     selection.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    selection.add_argument(
+        "--connect-timeout",
+        type=_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long to wait for the Dask scheduler (default: 5)",
+    )
 
     p = sub.add_parser("render", parents=[common, outputs], help="render one report to HTML and PDF")
     p.add_argument("agency", metavar="AGENCY")
-    p.add_argument("year", type=int, metavar="YEAR")
+    p.add_argument("year", type=_report_year, metavar="YEAR")
     p.add_argument("--allow-invalid", action="store_true", help="render despite errors, with a red banner")
     p.set_defaults(func=cmd_render)
 
@@ -347,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON lines even on a terminal")
     p.add_argument(
         "--lock-timeout",
-        type=float,
+        type=_wait_seconds,
         default=60.0,
         metavar="SECONDS",
         help="how long to wait for another build on the same outputs (default: 60)",
@@ -359,11 +510,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("new", parents=[common], help="start a year's data file, every cell to fill in")
     p.add_argument("agency", metavar="AGENCY")
-    p.add_argument("year", type=int, metavar="YEAR")
+    p.add_argument("year", type=_report_year, metavar="YEAR")
     p.add_argument("--name", help="official name, for a new body")
     p.add_argument("--level", help=f"{'、'.join(formats.levels())}, for a new body")
     p.add_argument("--parent", help="parent government, for a new body")
     p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("parameters", parents=[common], help="write one report's papermill parameters (YAML)")
+    p.add_argument("agency", metavar="AGENCY")
+    p.add_argument("year", type=int, metavar="YEAR")
+    p.add_argument("-o", "--output", metavar="FILE.yaml", help="output file (default: standard output)")
+    p.add_argument("--allow-invalid", action="store_true", help="write them despite errors, as render would")
+    p.set_defaults(func=cmd_parameters)
 
     p = sub.add_parser("placeholders", help="list the figures a narrative may cite as {{ name }}")
     p.set_defaults(func=cmd_placeholders)
@@ -386,6 +544,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断：未完成的报告没有写入，原有报告保持不变。", file=sys.stderr)
         return 130
+    except OSError as e:
+        # Refused by the machine, not a bug: no permission, a full disk, a size limit, a name too
+        # long, a folder where a file was expected. Whatever xxgk writes, it writes whole.
+        print(f"操作未完成：{describe(e)}", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as e:
         from xxgk.batch import BuildError
 

@@ -22,7 +22,7 @@ import filelock
 
 import xxgk
 from xxgk import check
-from xxgk.batch import executors, index, targets
+from xxgk.batch import executors, index, lifeline, targets
 from xxgk.batch.executors import BuildError
 from xxgk.batch.manifest import Manifest
 from xxgk.batch.manifest import read as read_manifest
@@ -30,8 +30,8 @@ from xxgk.batch.targets import Target
 from xxgk.batch.task import Task
 from xxgk.data import model
 from xxgk.data import tree as data_tree
-from xxgk.data.atomic import TMP_PREFIX, publish
-from xxgk.data.diagnostics import Diagnostic, InputError
+from xxgk.data.atomic import TMP_PREFIX, check_replaceable, describe, publish
+from xxgk.data.diagnostics import Diagnostic, InputError, excerpt
 from xxgk.render import outputs, templates
 
 __all__ = ["BuildError", "Options", "Result", "Summary", "build", "locked", "out_dir", "read_manifest"]
@@ -50,6 +50,8 @@ class Options:
     allow_invalid: bool = False
     timeout: float = 180.0
     lock_timeout: float = 60.0
+    connect_timeout: float = executors.CONNECT_TIMEOUT
+    """Seconds to wait for the Dask scheduler before giving up."""
     warm_kernels: bool = True
     executor: str | None = None
     """``inline``, ``pool`` or ``dask`` (default: chosen from the tasks, ``jobs`` and ``scheduler``)."""
@@ -115,10 +117,12 @@ def _previous_index(outputs_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def _clean_temporaries(outputs_dir: Path) -> None:
-    """Remove half-built folders an interrupted build left (never a published report)."""
+    """Remove half-built folders and half-written files an interrupted build left (never a
+    published report): every temporary name starts with ``TMP_PREFIX``."""
     if outputs_dir.is_dir():
-        for p in outputs_dir.rglob(f"{TMP_PREFIX}*"):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+        for p in sorted(outputs_dir.rglob(f"{TMP_PREFIX}*")):
+            with contextlib.suppress(OSError):
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink(missing_ok=True)
 
 
 def _tasks(stale: list[Target], opts: Options) -> tuple[list[Task], list[Result]]:
@@ -181,6 +185,36 @@ def _tasks(stale: list[Target], opts: Options) -> tuple[list[Task], list[Result]
     return tasks, early
 
 
+def plan_tasks(opts: Options) -> tuple[list[Task], list[Result]]:
+    """What a build of ``opts``'s selection would render, fresh or not: its tasks, each with the very
+    parameters papermill is given, and the reports it refuses. ``xxgk parameters`` writes a task's
+    parameters from here, through :func:`_tasks` itself, so they cannot differ from a build's."""
+    planned = targets.targets(
+        opts.params, opts.template, opts.render_options(), opts.agencies or None, opts.years or None
+    )
+    return _tasks(planned, opts)
+
+
+def _publishable(tasks: list[Task], by_name: dict[str, Target], opts: Options) -> tuple[list[Task], list[Result]]:
+    """Refuse, before any kernel's time is spent, the reports whose folder could not be replaced
+    (read-only, or holding files that cannot be removed): the old report stays, and says why."""
+    keep, refused = [], []
+    for task in tasks:
+        t = by_name[task.name]
+        try:
+            check_replaceable(out_dir(opts.outputs, t))
+        except OSError as e:
+            found = task.findings
+            n_err = sum(f["severity"] == "error" for f in found)
+            msg = f"无法发布，原有报告保持不变：{describe(e)}"
+            r = Result(t.agency, t.year, "failed", key=t.key, errors=n_err, warnings=len(found) - n_err)
+            r.messages, r.findings = [msg], found
+            refused.append(r)
+            continue
+        keep.append(task)
+    return keep, refused
+
+
 def _manifest(target: Target, result: Result, files: dict[str, bytes], task_options: dict[str, Any]) -> Manifest:
     return Manifest(
         agency=target.agency,
@@ -197,10 +231,11 @@ def _manifest(target: Target, result: Result, files: dict[str, bytes], task_opti
     )
 
 
-def _write(target: Target, result: Result, files: dict[str, bytes], opts: Options) -> None:
-    """Build the report folder beside its place, then swap it in whole."""
+def _write(target: Target, result: Result, files: dict[str, bytes], opts: Options) -> list[str]:
+    """Build the report folder beside its place, then swap it in whole; return what of the old
+    report could not be removed afterwards (described)."""
     manifest = _manifest(target, result, files, opts.render_options())
-    publish({**files, outputs.MANIFEST: manifest.to_bytes()}, out_dir(opts.outputs, target))
+    return publish({**files, outputs.MANIFEST: manifest.to_bytes()}, out_dir(opts.outputs, target))
 
 
 def _check_inputs(opts: Options) -> None:
@@ -209,21 +244,62 @@ def _check_inputs(opts: Options) -> None:
         raise BuildError(f"数据目录不存在：{opts.params}")
     if not opts.template.is_file():
         raise BuildError(f"找不到报告模板：{opts.template}")
+    _check_template(opts.template)
+
+
+def _check_template(path: Path) -> None:
+    """The template is read once per build and sent to every worker: one that is not a notebook
+    is the user's input to fix (exit 2), not a traceback nor a failure of every report."""
+    import nbformat
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise BuildError(f"无法读取报告模板：{describe(e)}") from None
+    except UnicodeDecodeError as e:
+        raise BuildError(f"报告模板 {path} 不是 UTF-8 编码的文本（第 {e.start + 1} 个字节）") from None
+    try:
+        nbformat.reads(text, as_version=4)
+    except Exception as e:  # nbformat raises whatever its JSON and schema checks hit
+        raise BuildError(f"报告模板 {path} 不是有效的 Jupyter notebook：{excerpt(str(e))}") from None
 
 
 @contextlib.contextmanager
 def locked(outputs_dir: Path, timeout: float) -> Iterator[None]:
-    """One build at a time per outputs/: a second one waits, then gives up with a clear message."""
-    outputs_dir.mkdir(parents=True, exist_ok=True)
+    """One build at a time per outputs/: a second one waits, then gives up with a clear message.
+
+    The lock is an ``flock`` on ``outputs/.xxgk-build.lock``: the system drops it when its holder
+    dies, so a lock file left by a killed build never blocks the next one. An outputs/ that cannot
+    hold the lock (a file, a read-only folder, a full disk) is a BuildError, and nothing is left
+    created.
+    """
+    if outputs_dir.exists() and not outputs_dir.is_dir():
+        raise BuildError(f"输出目录 {outputs_dir} 已存在，但不是文件夹：请换一个 --outputs")
+    made = _missing_parents(outputs_dir)
     lock = filelock.FileLock(str(outputs_dir / outputs.LOCK))
     try:
+        outputs_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=timeout)
     except filelock.Timeout:
         raise BuildError(f"另一个构建正在使用 {outputs_dir}（等待 {timeout:g} 秒后放弃）：请稍后再试") from None
+    except OSError as e:
+        for d in made:  # only folders this call made, and only while empty
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        raise BuildError(f"无法在输出目录 {outputs_dir} 中创建构建锁：{describe(e)}") from None
     try:
         yield
     finally:
         lock.release()
+
+
+def _missing_parents(path: Path) -> list[Path]:
+    """``path`` and its ancestors that do not exist yet, innermost first."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
 
 
 def build(
@@ -234,6 +310,7 @@ def build(
     """Build every selected report that is not fresh; return what happened to each."""
     started = time.perf_counter()
     _check_inputs(opts)
+    lifeline.reap()  # what a killed build left: its workers and kernels, its temporary folders
     with locked(opts.outputs, opts.lock_timeout):
         _clean_temporaries(opts.outputs)
         planned = targets.targets(
@@ -289,10 +366,13 @@ def build(
         try:
             if stale:
                 tasks, early = _tasks(stale, opts)
+                tasks, refused = _publishable(tasks, by_name, opts)
+                early += refused
                 for r in early:
                     results[f"{r.agency}/{r.year}"] = r
                     on_result(r)
-                runs = executors.run(tasks, executors.Where(opts.jobs, opts.scheduler), opts.executor)
+                where = executors.Where(opts.jobs, opts.scheduler, opts.connect_timeout)
+                runs = executors.run(tasks, where, opts.executor)
                 for task, out in runs:
                     target = by_name[task.name]
                     found = task.findings
@@ -313,22 +393,36 @@ def build(
                         r.timings = out.timings
                         r.built_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
                         try:
-                            _write(target, r, out.files, opts)
+                            left = _write(target, r, out.files, opts)
                         except OSError as e:  # a full disk fails this report, not the whole night
-                            r.status, r.messages, r.built_at = "failed", [f"写入失败：{e}"], None
+                            msg = f"写入失败，原有报告保持不变：{describe(e)}"
+                            r.status, r.messages, r.built_at = "failed", [msg], None
                             results[task.name] = r
                             on_result(r)
                             continue
+                        if left:
+                            r.messages = [f"新报告已发布，但旧报告未能删除，请手工删除：{m}" for m in left]
                         if n_err:
                             r.status = "invalid"
-                            r.messages = [f["message"] for f in found if f["severity"] == "error"]
+                            r.messages += [f["message"] for f in found if f["severity"] == "error"]
                     results[task.name] = r
                     on_result(r)
-        finally:
-            ordered = [results[t.name] for t in planned if t.name in results]
-            index.write(opts.outputs, _index_entries(opts, ordered, previous))
+        except BaseException:
+            # Interrupted or broken: record what was done, but never hide why it stopped.
+            with contextlib.suppress(Exception):
+                _write_index(opts, planned, results, previous)
+            raise
+        _write_index(opts, planned, results, previous)
     stray = [r for r in results.values() if r.year == 0]
     return Summary(stray + [results[t.name] for t in planned if t.name in results], time.perf_counter() - started)
+
+
+def _write_index(
+    opts: Options, planned: list[Target], results: dict[str, Result], previous: dict[str, dict[str, Any]]
+) -> None:
+    """Both index files, or (a full disk, a size limit) neither: an OSError naming the file."""
+    ordered = [results[t.name] for t in planned if t.name in results]
+    index.write(opts.outputs, _index_entries(opts, ordered, previous))
 
 
 def _index_entries(opts: Options, results: list[Result], previous: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -367,6 +461,12 @@ def _index_entries(opts: Options, results: list[Result], previous: dict[str, dic
         else:
             continue
         entry["files"] = {a: f"{name}/{a}" for a in outputs.artifacts() if (d / a).is_file()}
+        if entry.get("status") == "built" and not entry["files"]:
+            # Built, but gone since (outputs/ deleted or moved during or after the build): the
+            # index must not offer a report that is not there; the next build makes it again.
+            entry["status"] = "failed"
+            gone = "报告文件已不存在（生成后被删除或移走），下次构建将重新生成"
+            entry["messages"] = [*entry.get("messages", []), gone]
         entry["stale"] = bool(entry["files"]) and (manifest is None or manifest.key != entry.get("key"))
         entry["published_at"] = manifest.built_at if manifest else None
         entries[name] = entry

@@ -19,11 +19,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from xxgk.batch import lifeline
 from xxgk.batch.task import Task, TaskResult, run_task
 
 
 class BuildError(Exception):
     """The build as a whole cannot run (lock held, scheduler unreachable, bad selection)."""
+
+
+CONNECT_TIMEOUT = 5.0
+"""Seconds to wait for a Dask scheduler: one on the same network answers in milliseconds, and a
+scheduled job that names a dead one should say so within seconds (``--connect-timeout``)."""
 
 
 Runs = Iterator[tuple[Task, TaskResult]]
@@ -62,10 +68,12 @@ def kill_workers(pids: Iterable[int], timeout: float = 3.0) -> None:
             c.kill()
 
 
-def _worker_init() -> None:
-    """In a pool worker: SIGTERM (from the pool, or from :func:`kill_workers`) shuts the warm kernel
-    down and its socket folder with it, then leaves at once. Raising SystemExit instead would be
-    caught by the pool's task loop, and the worker would wait for work that never comes."""
+def _worker_init(owner: str) -> None:
+    """In a pool worker: SIGTERM (from the pool, from :func:`kill_workers`, or from Linux when the
+    forkserver, this worker's parent, dies with the build) shuts the warm kernel down and its socket
+    folder with it, then leaves at once. Raising SystemExit instead would be caught by the pool's
+    task loop, and the worker would wait for work that never comes. The owner marker goes into the
+    environment its kernels inherit, so a next build can prove them ours (:mod:`lifeline`)."""
     import signal
 
     def stop(signum: int, frame: object) -> None:
@@ -77,6 +85,20 @@ def _worker_init() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the client's to handle
+    os.environ[lifeline.OWNER_ENV] = owner
+    lifeline.bind_to_owner(signal.SIGTERM)
+
+
+def _start_forkserver(ctx: Any, owner: str) -> None:
+    """Start multiprocessing's forkserver (if this process has none yet) so that it dies with this
+    process: it preloads :mod:`xxgk.batch.forkserver`, and carries the owner marker, as does the
+    resource tracker started with it. Its socket goes in a folder named after this process."""
+    from multiprocessing import forkserver
+
+    lifeline.own_multiprocessing_folder()
+    with lifeline.owner_environment(owner):
+        ctx.set_forkserver_preload(["__main__", "xxgk.batch.forkserver"])
+        forkserver.ensure_running()
 
 
 def _local(tasks: list[Task], jobs: int) -> Iterator[tuple[Task, TaskResult]]:
@@ -87,15 +109,18 @@ def _local(tasks: list[Task], jobs: int) -> Iterator[tuple[Task, TaskResult]]:
     import multiprocessing
     import tempfile
 
-    markers = Path(tempfile.mkdtemp(prefix="xxgk-running-"))
+    ctx = multiprocessing.get_context("forkserver")
+    owner = lifeline.marker()
+    _start_forkserver(ctx, owner)
+    markers = Path(tempfile.mkdtemp(prefix=f"{lifeline.RUNNING_PREFIX}{os.getpid()}-"))
     pending = [replace(t, running=str(markers / hashlib.sha256(t.name.encode()).hexdigest())) for t in tasks]
     try:
-        yield from _pool_rounds(pending, jobs, multiprocessing.get_context("forkserver"))
+        yield from _pool_rounds(pending, jobs, ctx, owner)
     finally:
         shutil.rmtree(markers, ignore_errors=True)
 
 
-def _pool_rounds(pending: list[Task], jobs: int, ctx: Any) -> Iterator[tuple[Task, TaskResult]]:
+def _pool_rounds(pending: list[Task], jobs: int, ctx: Any, owner: str) -> Iterator[tuple[Task, TaskResult]]:
     """Rounds of pools until every report has a result. Reports that were running when a worker
     died are retried first, one at a time, so the one that kills its worker is found exactly."""
     tries: dict[str, int] = {}
@@ -103,7 +128,9 @@ def _pool_rounds(pending: list[Task], jobs: int, ctx: Any) -> Iterator[tuple[Tas
         suspects = [t for t in pending if tries.get(t.name)]
         batch, width = (suspects, 1) if suspects else (pending, jobs)
         pending = [t for t in pending if t not in batch]
-        pool = ProcessPoolExecutor(max_workers=max(1, min(width, len(batch))), mp_context=ctx, initializer=_worker_init)
+        pool = ProcessPoolExecutor(
+            max_workers=max(1, min(width, len(batch))), mp_context=ctx, initializer=_worker_init, initargs=(owner,)
+        )
         futures: dict[Future[TaskResult], Task] = {pool.submit(run_task, t): t for t in batch}
         try:
             while futures:
@@ -131,14 +158,14 @@ def _pool_rounds(pending: list[Task], jobs: int, ctx: Any) -> Iterator[tuple[Tas
         pool.shutdown(wait=True)
 
 
-def _dask(tasks: list[Task], address: str) -> Iterator[tuple[Task, TaskResult]]:
+def _dask(tasks: list[Task], address: str, connect_timeout: float) -> Iterator[tuple[Task, TaskResult]]:
     """The same task function on a Dask cluster; Dask reschedules a lost worker's tasks itself."""
     from distributed import Client, as_completed
 
     try:
-        client = Client(address, timeout="20s")
+        client = Client(address, timeout=f"{connect_timeout}s")
     except (OSError, ValueError, TimeoutError) as e:
-        raise BuildError(f"无法连接 Dask 调度器 {address}：{e}") from None
+        raise BuildError(f"无法连接 Dask 调度器 {address}（等待 {connect_timeout:g} 秒）：{e}") from None
     with client:
         by_key = {f"xxgk-{t.name.replace('/', '-')}-{t.key[:16]}": t for t in tasks}
         futures = client.map(run_task, list(by_key.values()), key=list(by_key), pure=False, retries=1)
@@ -156,6 +183,7 @@ class Where:
 
     jobs: int = 1
     scheduler: str | None = None
+    connect_timeout: float = CONNECT_TIMEOUT
 
 
 def _run_pool(tasks: list[Task], where: Where) -> Runs:
@@ -169,7 +197,7 @@ def _run_inline(tasks: list[Task], where: Where) -> Runs:
 def _run_dask(tasks: list[Task], where: Where) -> Runs:
     if not where.scheduler:
         raise BuildError("Dask 执行需要调度器地址（--scheduler tcp://host:8786）")
-    return _dask(tasks, where.scheduler)
+    return _dask(tasks, where.scheduler, where.connect_timeout)
 
 
 EXECUTORS: dict[str, Callable[[list[Task], Where], Runs]] = {

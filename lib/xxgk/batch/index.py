@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from xxgk.data.atomic import write_atomic
+from xxgk.data.atomic import named, write_all
 from xxgk.render import outputs
 
 STATUSES = {"built": "已生成", "invalid": "数据有误", "failed": "失败"}
@@ -29,8 +29,17 @@ def render_html(entries: list[dict[str, Any]]) -> str:
 
 
 def write(outputs_dir: Path, entries: list[dict[str, Any]]) -> None:
-    """Write both index files atomically (a reviewer never opens half a page)."""
-    outputs_dir.mkdir(parents=True, exist_ok=True)
+    """Write both index files atomically and together (a reviewer never opens half a page, and the
+    page never disagrees with index.json): a full disk or a size limit leaves both as they were and
+    raises an :class:`OSError` naming the file."""
+    try:
+        outputs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise named(e, outputs_dir) from e
     data = {"reports": entries}
-    write_atomic(outputs_dir / outputs.INDEX_JSON, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    write_atomic(outputs_dir / outputs.INDEX_HTML, render_html(entries))
+    write_all(
+        {
+            outputs_dir / outputs.INDEX_JSON: json.dumps(data, ensure_ascii=False, indent=2) + "\n",
+            outputs_dir / outputs.INDEX_HTML: render_html(entries),
+        }
+    )

@@ -14,12 +14,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import multiprocessing.util
-import os
 import shutil
-import tempfile
 import threading
-from pathlib import Path
 from typing import Any
+
+from xxgk.batch import lifeline
 
 MAX_USES = 25
 START_TIMEOUT = 60.0
@@ -41,7 +40,6 @@ class WarmKernel:
         self.max_uses = max_uses
         self.km: Any = None
         self.uses = 0
-        self.sockets = ""
 
     def _run(self, km: Any, code: str, *, new: bool = False) -> None:
         """Run code in the kernel outside any notebook (it leaves no trace in a report).
@@ -57,14 +55,14 @@ class WarmKernel:
             kc.stop_channels()
 
     def _start(self) -> None:
-        from jupyter_client.manager import KernelManager
+        from xxgk.render.execute import OwnKernelManager
 
-        # IPC sockets in a folder of our own: jupyter_client picks IPC names by probing the
+        # IPC sockets in a folder of our own (the manager makes one per kernel, named after this
+        # process, and removes it at shutdown): jupyter_client picks IPC names by probing the
         # current folder, which races between worker processes sharing it; TCP would log a
-        # plain-text warning for every kernel.
-        _remove_orphaned_sockets()
-        self.sockets = tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-")
-        km = KernelManager(kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(self.sockets, "k"))
+        # plain-text warning for every kernel. The kernel dies with this process (see the manager).
+        lifeline.remove_orphaned_folders()
+        km = OwnKernelManager(kernel_name=self.kernel_name, transport="ipc")
         self.km, self.uses = km, 0  # registered first: a failed warm-up still shuts it down
         km.start_kernel()
         self._run(km, WARM_UP, new=True)
@@ -87,30 +85,9 @@ class WarmKernel:
             # A dead kernel cannot be shut down twice; it is gone either way.
             with contextlib.suppress(Exception):
                 km.shutdown_kernel(now=True)
-        if self.sockets:
-            shutil.rmtree(self.sockets, ignore_errors=True)
-            self.sockets = ""
-
-
-SOCKETS_PREFIX = "xxgk-kernel-"
-
-
-def _remove_orphaned_sockets() -> None:
-    """Socket folders of workers that were killed (a SIGKILL runs no clean-up): their PID is gone."""
-    for d in Path(tempfile.gettempdir()).glob(f"{SOCKETS_PREFIX}*-*"):
-        pid = d.name.removeprefix(SOCKETS_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(d, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+            folder = getattr(km, "_xxgk_folder", "")
+            if folder:  # a shutdown that failed half-way still leaves no socket folder
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def for_this_thread() -> WarmKernel:

@@ -63,6 +63,7 @@ def _verify(opts: Options, on_result: Callable[[Result], None]) -> tuple[int, li
                 force=True,
                 allow_invalid=bool(options.get("allow_invalid", False)),
                 timeout=opts.timeout,
+                connect_timeout=opts.connect_timeout,
                 warm_kernels=opts.warm_kernels,
                 executor=opts.executor,
             )

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xxgk import formats
-from xxgk.data import paramfile, tree
-from xxgk.data.atomic import file_mode
-from xxgk.data.diagnostics import BLANK_CELL, IMPORT_NOTICE, Diagnostic, InputError, problem
+from xxgk.data import model, paramfile, tree
+from xxgk.data.atomic import file_mode, named, replace_all
+from xxgk.data.diagnostics import BLANK_CELL, IMPORT_NOTICE, Diagnostic, InputError, excerpt, problem
 from xxgk.data.model import Agency, AgencyYear, Narrative, Tables, Value
 from xxgk.data.yamlfile import parse_year
 from xxgk.exchange.labels import Labels, closest_label, labels, other_version, short_version
@@ -139,6 +139,8 @@ def plan_import(rows: list[CellRecord], source: Path, root: Path) -> ImportPlan:
     if root.exists() and not root.is_dir():
         out.error(None, "", f"数据目录 {root} 不是目录")
         raise InputError(out.errors)
+    if not rows:
+        out.warn(None, "", "CSV 中没有数据行（只有表头）：未导入任何内容")
     groups: dict[tuple[str, int], _Group] = {}
     names: dict[str, dict[str, int]] = {}  # agency id → agency_name as written → first line
     first: dict[str, int] = {}  # agency id → its first line
@@ -154,8 +156,10 @@ def plan_import(rows: list[CellRecord], source: Path, root: Path) -> ImportPlan:
             out.error(r.line, "year", "年份应为四位数字，如 2024", value=(r.year))
             continue
         year = int(r.year)
-        if year < min(v.first_year for v in formats.versions().values()):
-            out.error(r.line, "year", "该年度没有适用的格式：国家格式自 2019 年度起适用", value=r.year)
+        try:
+            formats.check_report_year(year)
+        except ValueError as e:
+            out.error(r.line, "year", str(e))
             continue
         first.setdefault(r.agency_id, r.line)
         if r.agency_name:
@@ -184,9 +188,18 @@ def _agency_id_problem(agency_id: str) -> str | None:
         return "缺少机关标识（agency_id）"
     try:
         tree.check_agency_id(agency_id)
-    except InputError as e:
-        return e.problems[0].message
+    except InputError:
+        return tree.AGENCY_ID_RULE
     return None
+
+
+def _link(root: Path, path: Path, line: int | None, field: str, out: _Problems) -> bool:
+    """Refuse (and name) a symbolic link on the way to a file the import would write or update."""
+    link = paramfile.first_link(root, path)
+    if link is None:
+        return False
+    out.error(line, field, f"{link} {paramfile.LINKED}", value=paramfile.link_target(link))
+    return True
 
 
 def _plan_agency(
@@ -195,8 +208,19 @@ def _plan_agency(
     """The body's Agency (read, or new with agency.yaml planned); None if it cannot be used."""
     directory = root / agency_id
     path = directory / "agency.yaml"
+    if _link(root, directory, line, "agency_id", out):
+        return None
     if directory.exists() and not directory.is_dir():
         out.error(line, "agency_id", f"{directory} 已存在且不是目录", value=(agency_id))
+        return None
+    bad_names = [
+        (name_line, bad, name)
+        for name, name_line in names.items()
+        if (bad := model.name_problem(name, model.AGENCY_NAME))
+    ]
+    for name_line, bad, name in bad_names:
+        out.error(name_line, "agency_name", bad, value=name)
+    if bad_names:
         return None
     if path.exists():
         try:
@@ -218,8 +242,10 @@ def _plan_agency(
         out.error(line, "agency_name", f"新机关 {agency_id} 需要填写机关名称（agency_name）", value=(""))
         return None
     if len(names) > 1:
-        listed = "、".join(f"第{n}行“{name}”" for name, n in names.items())
+        listed = "、".join(f"第{n}行 {excerpt(name)}" for name, n in names.items())
         out.error(min(names.values()), "agency_name", f"同一机关标识 {agency_id} 对应了不同的机关名称：{listed}")
+        return None
+    if _link(root, path, line, "agency_id", out):  # a dangling link: the write would replace it
         return None
     agency = Agency(agency_id, next(iter(names)), None, None, path)
     plan.writes.append(PlannedWrite(path, paramfile.dump_agency(agency), None))
@@ -228,6 +254,8 @@ def _plan_agency(
 
 def _plan_year(group: _Group, agency: Agency, root: Path, out: _Problems, plan: ImportPlan) -> None:
     path = root / agency.id / f"{group.year}.yaml"
+    if _link(root, path, group.rows[0].line, f"{agency.id}/{group.year}", out):
+        return
     old: AgencyYear | None = None
     old_text: str | None = None
     if path.exists():
@@ -387,38 +415,48 @@ def _missing(missing: list[CellSpec], version: FormatVersion, group: _Group, out
 def apply_plan(plan: ImportPlan) -> ImportReport:
     """Write every planned file, all or nothing.
 
-    All new texts are first written to temporary files beside their targets; only when every one
-    is on disk, and no target has changed since it was read, are they moved into place. Any
-    failure before that point removes the temporary files (and folders this call created), so the
-    params tree is exactly as it was.
+    All new texts are first written (and synced) to temporary files beside their targets; only
+    when every one is on disk, and no target has changed since it was read, are they moved into
+    place, together (:func:`xxgk.data.atomic.replace_all`: a rename that fails half-way puts the
+    files already moved back). Any failure removes the temporary files (and folders this call
+    created), so the params tree is exactly as it was; an :class:`OSError` (a full disk, a size
+    limit, a read-only folder) names the data file, never a temporary one.
     """
     report = ImportReport(rows=plan.rows, unchanged=list(plan.unchanged), warnings=list(plan.warnings))
-    staged: list[tuple[Path, PlannedWrite]] = []
+    staged: dict[Path, Path] = {}
     made_dirs: list[Path] = []
     done = False
     try:
         for w in plan.writes:
             _mkdirs(w.path.parent, made_dirs)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{w.path.name}.", suffix=".tmp", dir=w.path.parent)
+            try:
+                fd, tmp_name = tempfile.mkstemp(prefix=f".{w.path.name}.", suffix=".tmp", dir=w.path.parent)
+            except OSError as e:
+                raise named(e, w.path) from e
             tmp = Path(tmp_name)
-            staged.append((tmp, w))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(w.text)
-            os.chmod(tmp, file_mode(w.path))
+            staged[w.path] = tmp
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+                    f.write(w.text)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.chmod(tmp, file_mode(w.path))
+            except OSError as e:
+                raise named(e, w.path) from e
         moved = [
             problem(str(w.path), "导入期间此文件被其他程序修改或创建；未写入任何文件，请重新导入")
-            for _, w in staged
+            for w in plan.writes
             if _current(w.path) != w.old_text
         ]
         if moved:
             raise InputError(moved)
-        for tmp, w in staged:
-            os.replace(tmp, w.path)
+        replace_all(staged)
+        for w in plan.writes:
             (report.created if w.old_text is None else report.updated).append(w.path)
         done = True
     finally:
         if not done:
-            for tmp, _ in staged:
+            for tmp in staged.values():
                 tmp.unlink(missing_ok=True)
             for d in reversed(made_dirs):
                 with contextlib.suppress(OSError):

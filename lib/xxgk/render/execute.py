@@ -9,13 +9,17 @@ keeping the papermill record that matters (parameters, papermill and kernel vers
 from __future__ import annotations
 
 import contextlib
-import math
+import os
+import shutil
+import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager, KernelManager
 from nbformat import NotebookNode
 
 import xxgk
@@ -25,7 +29,30 @@ NOTEBOOK_NAME = "notebooks/annual_report.ipynb"
 """How the executed notebook's record names its template (never a machine path)."""
 ERROR_MARKER_TAG = "papermill-error-cell-tag"  # papermill.execute.ERROR_MARKER_TAG
 KERNEL_NAME = "python3"
-START_TIMEOUT = 60.0
+START_TIMEOUT = 60
+"""Seconds a kernel may take to start (whole seconds: nbclient's ``startup_timeout`` is an integer).
+Starting a kernel is not part of a report's own ``timeout``, so a warm kernel and a fresh one give a
+report the same budget."""
+MIN_CELL_TIMEOUT = 0.05
+"""What a cell gets once the report's budget is spent: it then times out at once, named."""
+KERNEL_FOLDER_PREFIX = "xxgk-kernel-"
+"""``<tmp>/xxgk-kernel-<pid of the starting process>-*``: one kernel's connection file and sockets."""
+
+# Run by a new kernel's process before the kernel itself (``python -I -S -c``, so it costs a few
+# milliseconds and imports nothing of ours): ask Linux to SIGKILL it when the process that started
+# it dies, however that one dies (a SIGKILL runs no clean-up), then become the kernel (exec keeps
+# the PID, so jupyter_client and ipykernel's own parent check see their kernel). If the starter
+# died before the request took effect, stop now: nobody would ever signal this kernel.
+_DIE_WITH_PARENT = """\
+import ctypes, os, signal, sys
+ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+if os.getppid() != int(sys.argv[1]):
+    os._exit(1)
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
+# A report kernel keeps no command history: it would write ~/.ipython/…/history.sqlite (a shared
+# server's home may be read-only or full, and the kernel would print a traceback about it).
+_KERNEL_ARGS = ["--HistoryManager.enabled=False"]
 
 
 class RenderError(Exception):
@@ -80,11 +107,65 @@ def load_template(template: Path | NotebookNode | None = None) -> NotebookNode:
     return nbformat.read(template or templates.notebook(), as_version=4)
 
 
+class _OwnKernel:
+    """What xxgk adds to jupyter_client's kernel managers: a kernel that cannot outlive the process
+    that started it, and whose files all live in one folder of ours.
+
+    jupyter_client starts a kernel as a new session and, unless told otherwise, writes its
+    connection file to ``/tmp/tmpXXXX.json``; ipykernel polls once a second for its parent, but only
+    while its own Python threads run. A build killed with SIGKILL left kernels running and
+    connection files behind. Here the kernel command is prefixed with :data:`_DIE_WITH_PARENT`
+    (Linux), and the connection file (and IPC sockets) go into ``xxgk-kernel-<pid>-*``, removed at
+    shutdown, or by the next build once ``<pid>`` is gone. nbclient takes this class through its
+    ``kernel_manager_class`` trait, a warm kernel (:mod:`xxgk.batch.kernels`) directly.
+    """
+
+    _xxgk_folder = ""
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        if not self._xxgk_folder or not os.path.isdir(self._xxgk_folder):
+            self._xxgk_folder = tempfile.mkdtemp(prefix=f"{KERNEL_FOLDER_PREFIX}{os.getpid()}-")
+            km: Any = self
+            if not km.connection_file or os.path.dirname(km.connection_file) != self._xxgk_folder:
+                km.connection_file = os.path.join(self._xxgk_folder, "kernel.json")
+            if km.transport == "tcp" and os.name == "posix" and km.ip in ("127.0.0.1", "localhost"):
+                # IPC sockets in that folder: no port to race for, and no warning about TCP
+                # without encryption printed by every kernel.
+                km.transport = "ipc"
+            if km.transport == "ipc":
+                km.ip = os.path.join(self._xxgk_folder, "k")
+        super().write_connection_file(**kwargs)  # type: ignore[misc]
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        km: Any = self
+        ipykernel = any("ipykernel" in arg for arg in km.kernel_spec.argv)
+        extra = [*(extra_arguments or []), *(_KERNEL_ARGS if ipykernel else [])]
+        cmd: list[str] = super().format_kernel_cmd(extra)  # type: ignore[misc]
+        if sys.platform != "linux" or not sys.executable:
+            return cmd
+        return [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *cmd]
+
+    def cleanup_connection_file(self) -> None:
+        super().cleanup_connection_file()  # type: ignore[misc]
+        if self._xxgk_folder:
+            shutil.rmtree(self._xxgk_folder, ignore_errors=True)
+            self._xxgk_folder = ""
+
+
+class OwnKernelManager(_OwnKernel, KernelManager):
+    """A blocking kernel manager whose kernel dies with its starter (see :class:`_OwnKernel`)."""
+
+
+class AsyncOwnKernelManager(_OwnKernel, AsyncKernelManager):
+    """The same for nbclient, which drives kernels asynchronously."""
+
+
 class _Progress:
     """Which cell is running, fed by nbclient's ``on_cell_start`` hook; and the overall deadline.
 
     papermill only reports cells that raised; a timeout or a dead kernel escapes as a bare nbclient
     exception. The hook tells us which cell it was, without reaching into papermill's internals.
+    The budget starts with the first cell, once the kernel is ready (see :data:`START_TIMEOUT`).
     """
 
     def __init__(self, timeout: float) -> None:
@@ -96,13 +177,15 @@ class _Progress:
 
     def on_notebook_start(self, notebook: NotebookNode, **_: Any) -> None:
         self.nb = notebook
+        self.deadline = time.monotonic() + self.timeout
 
     def on_cell_start(self, cell: NotebookNode, cell_index: int, **_: Any) -> None:
         self.index, self.source = cell_index, cell.source
 
-    def cell_timeout(self, cell: NotebookNode) -> int:
-        """What is left of the whole report's budget (nbclient asks per cell)."""
-        return max(1, math.ceil(self.deadline - time.monotonic()))
+    def cell_timeout(self, cell: NotebookNode) -> float:
+        """What is left of the whole report's budget, in seconds (nbclient asks per cell and takes
+        a fraction here, unlike its integer traits); never 0, which nbclient reads as "no limit"."""
+        return max(MIN_CELL_TIMEOUT, self.deadline - time.monotonic())
 
 
 class _BorrowedKernel:
@@ -119,7 +202,25 @@ class _BorrowedKernel:
         self._clients: list[Any] = []
 
     def client(self, **kw: Any) -> Any:
-        kc = self._km.client(**kw)
+        """An asynchronous client, whatever kind of manager lent the kernel. nbclient waits for the
+        shell reply and the IOPub output side by side in one event loop; a blocking client's IOPub
+        wait holds that loop for as long as a cell prints nothing, so the cell's timeout never fired
+        on a warm kernel (a silent ``time.sleep(30)`` ran its 30 s under ``--timeout 0.5``)."""
+        from jupyter_client.asynchronous import AsyncKernelClient
+
+        if isinstance(self._km, AsyncKernelManager):
+            kc = self._km.client(**kw)
+        else:
+            info: dict[str, Any] = {
+                **self._km.get_connection_info(session=True),
+                "connection_file": self._km.connection_file,
+                "parent": self._km,
+                **kw,
+            }
+            for key in ("curve_publickey", "curve_secretkey"):
+                if isinstance(info.get(key), str):
+                    info[key] = info[key].encode("ascii")
+            kc = AsyncKernelClient(**info)
         self._clients.append(kc)
         return kc
 
@@ -168,6 +269,8 @@ def execute(
     borrowed = None if kernel_manager is None else _BorrowedKernel(kernel_manager)
     if borrowed is not None:
         engine_kwargs["km"] = borrowed
+    else:
+        engine_kwargs["kernel_manager_class"] = AsyncOwnKernelManager
     try:
         executed = papermill.execute_notebook(
             nb,
@@ -177,7 +280,7 @@ def execute(
             language="python",
             progress_bar=False,
             request_save_on_cell_execute=False,
-            start_timeout=min(START_TIMEOUT, timeout),
+            start_timeout=START_TIMEOUT,
             **engine_kwargs,
         )
     except PapermillExecutionError as e:
