@@ -20,12 +20,10 @@ from xxgk.data.figures import figures
 from xxgk.data.model import Agency, AgencyYear
 from xxgk.report import charts
 from xxgk.report.charts import (
-    NO_APPLICATIONS_HTML,
     FontMissingError,
     applicants,
     application_trend,
     font_path,
-    no_applications,
     outcomes,
     proactive_trend,
     review_litigation,
@@ -42,7 +40,7 @@ def series() -> list[AgencyYear]:
 
 def charts_html(ay: AgencyYear, history: list[AgencyYear]) -> list[str]:
     """Every chart function's output that is not empty, in the order the old single list gave them."""
-    made = (no_applications, applicants, outcomes, review_litigation, application_trend, proactive_trend)
+    made = (applicants, outcomes, review_litigation, application_trend, proactive_trend)
     return [html for chart in made if (html := chart(ay, history))]
 
 
@@ -88,15 +86,15 @@ def test_every_chart_is_a_figure_with_alt_text_and_caption(series: list[AgencyYe
         assert f"{year.year}年新收{figures(year)['applications']['new']}件" in trend
 
 
-def test_no_applications_gives_the_sentence_not_empty_charts() -> None:
+def test_no_applications_gives_no_empty_charts() -> None:
+    """Section 三's summary already says that nothing was received (tests/test_narrative.py); no chart of
+    zeros, and no second copy of that sentence, follows it."""
     empty = _zero_t4(synthetic.agency_year(TOWN, 2023, seed=1, scale=0))
-    assert charts_html(empty, []) == [NO_APPLICATIONS_HTML]
-    assert NO_APPLICATIONS_HTML == "<p>本年度未收到政府信息公开申请。</p>"
+    assert charts_html(empty, []) == []
     # The trend still shows, when there are earlier years to compare with.
     before = synthetic.agency_year(TOWN, 2022, seed=1, scale=40)
     out = charts_html(empty, [before])
-    assert out[0] == NO_APPLICATIONS_HTML
-    assert len(out) == 2 and "2022—2023年政府信息公开申请数量" in out[1]
+    assert len(out) == 1 and "2022—2023年政府信息公开申请数量" in out[0]
 
 
 def test_review_and_litigation_only_when_there_are_cases(series: list[AgencyYear]) -> None:
@@ -142,7 +140,7 @@ from xxgk.data.model import Agency
 ays = synthetic.series(Agency("jinhe-city", "金河市人民政府办公室", "市级", None, Path()), range(2019, 2025), 3, 200)
 made = [
     html
-    for f in (charts.no_applications, charts.applicants, charts.outcomes, charts.review_litigation,
+    for f in (charts.applicants, charts.outcomes, charts.review_litigation,
               charts.application_trend, charts.proactive_trend)
     if (html := f(ays[-1], ays))
 ]

@@ -33,48 +33,18 @@ def _print_findings(findings: Sequence[Diagnostic]) -> None:
         print(f)
 
 
-def _select(paths: Sequence[str], params: Path) -> tuple[Path, set[str] | None, set[Path] | None]:
-    """The data folder to read, the agencies in it to load, and the files to report on.
-
-    A selected year is checked together with its body's other years (for the cross-year rules),
-    but only the selected files' findings are reported.
-    """
-    if not paths:
-        return params, None, None
-    roots: set[Path] = set()
-    agencies: set[str] = set()
-    files: set[Path] = set()
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir() and (p / "agency.yaml").is_file():
-            roots.add(p.parent)
-            agencies.add(p.name)
-            files.update(q.resolve() for q in p.glob("*.yaml"))
-        elif p.is_dir():
-            roots.add(p)
-            agencies.update(d.name for d in tree.agency_dirs(p))
-            files.update(q.resolve() for q in p.glob("*/*.yaml"))
-        else:
-            roots.add(p.parent.parent)
-            agencies.add(p.parent.name)
-            files.add(p.resolve())
-    if len({r.resolve() for r in roots}) > 1:
-        raise InputError([problem(", ".join(paths), "所给路径不在同一个数据目录下")])
-    return roots.pop(), agencies, files
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise InputError([problem(p, "文件或目录不存在") for p in missing])
-    root, agencies, files = _select(args.paths, Path(args.params))
-    tree, all_findings = check.load_and_check(root, agencies)
+    root, agencies, files = tree.select(args.paths, Path(args.params))
+    loaded, all_findings = check.load_and_check(root, agencies)
     problems = [
         p
-        for p in tree.problems
-        if files is None or Path(p.file).name == "agency.yaml" or Path(p.file).resolve() in files
+        for p in loaded.problems
+        if files is None or Path(p.file).name == tree.AGENCY_FILE or Path(p.file).resolve() in files
     ]
-    years = tree.years
+    years = loaded.years
     only = None if files is None else {str(ay.path) for ay in years if ay.path.resolve() in files}
     findings = check.locate([f for f in all_findings if only is None or f.file in only])
     n_err = len(errors(findings))
@@ -225,8 +195,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     tree.check_agency_id(args.agency)
     opts = _build_options(args, agencies=[args.agency], years=[args.year], force=True, jobs=1)
-    if not (opts.params / args.agency / f"{args.year}.yaml").is_file():
-        raise InputError([problem(str(opts.params / args.agency / f"{args.year}.yaml"), "数据文件不存在")])
+    data_file = tree.year_path(opts.params, args.agency, args.year)
+    if not data_file.is_file():
+        raise InputError([problem(str(data_file), "数据文件不存在")])
     _interruptible()
     seen: list[build.Result] = []
     try:
@@ -288,8 +259,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
     tree.check_agency_id(args.agency)
     params = Path(args.params)
-    directory = params / args.agency
-    path = directory / f"{args.year}.yaml"
+    directory = tree.agency_dir(params, args.agency)
+    path = tree.year_path(params, args.agency, args.year)
     agency_path = tree.agency_file(directory)
     linked = paramfile.link_problem(params, path)
     if linked:
@@ -315,7 +286,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     else:
         raise InputError([problem(str(agency_path), "新机关需要 --name（以及 --level、--parent）")])
     previous = None
-    last = directory / f"{args.year - 1}.yaml"
+    last = tree.year_path(params, args.agency, args.year - 1)
     if args.year - 1 in formats.report_years() and last.is_file():
         previous = tree.read_year(last, agency)
     text = paramfile.blank_year(agency, args.year, previous)
@@ -518,7 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("parameters", parents=[common], help="write one report's papermill parameters (YAML)")
     p.add_argument("agency", metavar="AGENCY")
-    p.add_argument("year", type=int, metavar="YEAR")
+    p.add_argument("year", type=_report_year, metavar="YEAR")
     p.add_argument("-o", "--output", metavar="FILE.yaml", help="output file (default: standard output)")
     p.add_argument("--allow-invalid", action="store_true", help="write them despite errors, as render would")
     p.set_defaults(func=cmd_parameters)

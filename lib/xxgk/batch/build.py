@@ -137,7 +137,7 @@ def _tasks(stale: list[Target], opts: Options) -> tuple[list[Task], list[Result]
         for f in check.check_agency(agency_years):
             # The report records its findings: name the file as it stands in params/, never by
             # a machine path (same inputs, same bytes, whichever checkout builds them).
-            entry = {**f.to_dict(), "file": f"{f.agency}/{f.year}.yaml"}
+            entry = {**f.to_dict(), "file": str(data_tree.year_path(Path(), f.agency, f.year or 0))}
             findings_of.setdefault(f"{f.agency}/{f.year}", []).append(entry)
     tasks, early = [], []
     template = opts.template.read_text(encoding="utf-8")
@@ -149,7 +149,7 @@ def _tasks(stale: list[Target], opts: Options) -> tuple[list[Task], list[Result]
         base = Result(t.agency, t.year, "failed", key=t.key, errors=n_err, warnings=len(found) - n_err, findings=found)
         if ay is None:
             problems = by_file.get(str(t.data.resolve()), []) + by_file.get(
-                str((t.data.parent / "agency.yaml").resolve()), []
+                str(data_tree.agency_file(t.data.parent).resolve()), []
             )
             base.messages = [str(p) for p in problems] or ["数据无法读取"]
             base.errors = len(problems)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -216,3 +216,33 @@ def load_tree(root: Path, agencies: Iterable[str] | None = None) -> Tree:
         tree.years.extend(years)
         tree.problems.extend(problems)
     return tree
+
+
+def select(paths: Sequence[str], params: Path) -> tuple[Path, set[str] | None, set[Path] | None]:
+    """The data folder to read, the agencies in it to load, and the files to report on.
+
+    A selected year is checked together with its body's other years (for the cross-year rules),
+    but only the selected files' findings are reported.
+    """
+    if not paths:
+        return params, None, None
+    roots: set[Path] = set()
+    agencies: set[str] = set()
+    files: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir() and agency_file(p).is_file():
+            roots.add(p.parent)
+            agencies.add(p.name)
+            files.update(q.resolve() for q in [agency_file(p), *data_files(p)] if q.exists())
+        elif p.is_dir():
+            roots.add(p)
+            agencies.update(d.name for d in agency_dirs(p))
+            files.update(q.resolve() for d in agency_dirs(p) for q in [agency_file(d), *data_files(d)] if q.exists())
+        else:
+            roots.add(p.parent.parent)
+            agencies.add(p.parent.name)
+            files.add(p.resolve())
+    if len({r.resolve() for r in roots}) > 1:
+        raise InputError([problem(", ".join(paths), "所给路径不在同一个数据目录下")])
+    return roots.pop(), agencies, files

@@ -206,8 +206,8 @@ def _plan_agency(
     agency_id: str, names: dict[str, int], line: int, root: Path, out: _Problems, plan: ImportPlan
 ) -> Agency | None:
     """The body's Agency (read, or new with agency.yaml planned); None if it cannot be used."""
-    directory = root / agency_id
-    path = directory / "agency.yaml"
+    directory = tree.agency_dir(root, agency_id)
+    path = tree.agency_file(directory)
     if _link(root, directory, line, "agency_id", out):
         return None
     if directory.exists() and not directory.is_dir():
@@ -253,7 +253,7 @@ def _plan_agency(
 
 
 def _plan_year(group: _Group, agency: Agency, root: Path, out: _Problems, plan: ImportPlan) -> None:
-    path = root / agency.id / f"{group.year}.yaml"
+    path = tree.year_path(root, agency.id, group.year)
     if _link(root, path, group.rows[0].line, f"{agency.id}/{group.year}", out):
         return
     old: AgencyYear | None = None

@@ -42,17 +42,14 @@ from matplotlib.ticker import MaxNLocator
 from xxgk.data import figures as figs
 from xxgk.data.model import AgencyYear, count
 from xxgk.formats import short_label
-from xxgk.report.narrative import NO_APPLICATIONS
 
 __all__ = [
     "CHARTS",
     "FONT_FAMILY",
-    "NO_APPLICATIONS_HTML",
     "FontMissingError",
     "applicants",
     "application_trend",
     "font_path",
-    "no_applications",
     "outcomes",
     "proactive_trend",
     "review_litigation",
@@ -60,7 +57,6 @@ __all__ = [
 
 FONT_FAMILY = "Noto Sans CJK SC"
 FIGSIZE = (6.4, 3.2)
-NO_APPLICATIONS_HTML = f"<p>{NO_APPLICATIONS}</p>"
 # A sober palette that stays distinguishable in greyscale print.
 PALETTE = ("#1f4e79", "#c55a11", "#7f7f7f", "#bf9000", "#2e75b6", "#548235")
 
@@ -176,11 +172,6 @@ def _years(ay: AgencyYear, history: Iterable[AgencyYear]) -> list[AgencyYear]:
 # Each takes the report year and (for the trends) its earlier years, and returns the chart's
 # ``<figure>`` or "" when the chart does not apply. Which section a chart belongs to is said once,
 # by the notebook template's cell order, never here.
-
-
-def no_applications(ay: AgencyYear, history: Iterable[AgencyYear] = ()) -> str:
-    """The sentence "本年度未收到政府信息公开申请。" in place of empty application charts, or ""."""
-    return NO_APPLICATIONS_HTML if _none_received(figs.figures(ay)["applications"]) else ""
 
 
 def applicants(ay: AgencyYear, history: Iterable[AgencyYear] = ()) -> str:
@@ -329,7 +320,6 @@ def proactive_trend(ay: AgencyYear, history: Iterable[AgencyYear] = ()) -> str:
 
 
 CHARTS: dict[str, Callable[[AgencyYear, Iterable[AgencyYear]], str]] = {
-    "no-applications": no_applications,
     "applicants": applicants,
     "outcomes": outcomes,
     "trend": application_trend,
