@@ -107,6 +107,7 @@ def test_review_and_litigation_only_when_there_are_cases(series: list[AgencyYear
     assert "行政诉讼·未经复议直接起诉2件（结果维持2件）" in alts[2] and "行政复议0件" in alts[2]
 
 
+@pytest.mark.slow
 def test_trend_needs_two_years(series: list[AgencyYear]) -> None:
     ay = series[2]
 
@@ -121,6 +122,7 @@ def test_trend_needs_two_years(series: list[AgencyYear]) -> None:
     assert trend.find("figcaption").text_content() == "2019—2021年政府信息公开申请数量（单位：件）"
 
 
+@pytest.mark.slow
 def test_same_bytes_on_every_call_whatever_the_global_style(series: list[AgencyYear]) -> None:
     first = charts_html(series[-1], series)
     assert charts_html(series[-1], series) == first
@@ -148,6 +150,7 @@ sys.stdout.write(hashlib.sha256("\\n".join(made).encode()).hexdigest())
 """
 
 
+@pytest.mark.slow
 def test_same_bytes_in_a_fresh_process(series: list[AgencyYear]) -> None:
     here = hashlib.sha256("\n".join(charts_html(series[-1], series)).encode()).hexdigest()
     there = subprocess.run(
@@ -156,6 +159,7 @@ def test_same_bytes_in_a_fresh_process(series: list[AgencyYear]) -> None:
     assert there == here
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale", [0, 3, 200, 5000])
 def test_no_font_warnings(scale: int, caplog: pytest.LogCaptureFixture) -> None:
     """No "Glyph … missing from font" warning and no "findfont: Font family … not found" log."""
@@ -210,6 +214,7 @@ def test_figures_say_what_they_are_and_leave_their_place_to_the_template(series:
         assert snippet.endswith("</figcaption></figure>")
 
 
+@pytest.mark.slow
 def test_proactive_disclosure_trend_needs_two_years_that_state_it(series: list[AgencyYear]) -> None:
     import dataclasses
 

@@ -143,6 +143,7 @@ def test_build_puts_no_byte_of_a_linked_file_into_the_index(params: Path, tmp_pa
     assert LINK_OUT in json.dumps(entry, ensure_ascii=False)
 
 
+@pytest.mark.slow
 def test_a_fifo_does_not_block_check_or_build(params: Path, tmp_path: Path) -> None:
     fifo = _year(params, 2022)
     fifo.unlink()

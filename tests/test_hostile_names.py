@@ -175,6 +175,7 @@ _ANY_TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
 _TRICKY = ["null", "~", "yes", "'=x", "a: b", "- x", "#x", "x # y", "&a", "*a", "!x", "\ufeffx", "{a: 1}", INJECTED]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(name=_ANY_TEXT | st.sampled_from([*_TRICKY, *(f"甲{c}乙" for c in FORBIDDEN if c != "\udcff")]))
 def test_every_name_is_refused_or_reads_back_as_itself(name: str) -> None:
@@ -252,6 +253,7 @@ _PREFIXES = st.sampled_from(["", "=", "+", "-", "@", "'", "'=", "''+", "'-", "=-
 _NAME_TAIL = st.text(st.characters(codec="utf-8"), max_size=20)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(prefix=_PREFIXES, tail=_NAME_TAIL)
 def test_export_import_export_is_byte_identical_for_any_name(run_cli, prefix: str, tail: str) -> None:

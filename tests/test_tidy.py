@@ -554,6 +554,7 @@ def _valid_text(kind: str) -> st.SearchStrategy[str]:
 _PROPERTY_TREE: dict[str, object] = {}
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_change_round_trips_to_the_data_file(tmp_path: Path, data: st.DataObject) -> None:
