@@ -54,3 +54,15 @@ def set_cell(path: Path, row: str, column: str, value: object) -> int:
     end = text.index("  #", cell)
     path.write_text(text[:cell] + str(value) + text[end:], encoding="utf-8")
     return int(text[cell:end])
+
+
+def small_params(tmp_path: Path, agencies: dict[str, list[int]]) -> Path:
+    """A params tree with only some bodies and years of the examples (builds stay short)."""
+    dst = tmp_path / "params"
+    for agency, years in agencies.items():
+        src = REPO / "params" / agency
+        (dst / agency).mkdir(parents=True)
+        shutil.copy(src / "agency.yaml", dst / agency / "agency.yaml")
+        for y in years:
+            shutil.copy(src / f"{y}.yaml", dst / agency / f"{y}.yaml")
+    return dst

@@ -16,7 +16,7 @@ import filelock
 import psutil
 import pytest
 
-from tests.conftest import REPO, set_cell, tree_digest
+from tests.conftest import REPO, set_cell, small_params, tree_digest
 from xxgk import batch as build
 from xxgk.batch import executors
 from xxgk.batch.task import Task, TaskResult
@@ -27,18 +27,6 @@ pytestmark = pytest.mark.slow
 
 TEMPLATE = REPO / "notebooks" / "annual_report.ipynb"
 ARTIFACTS = layout.artifacts()
-
-
-def small_params(tmp_path: Path, agencies: dict[str, list[int]]) -> Path:
-    """A params tree with only some bodies and years of the examples (builds stay short)."""
-    dst = tmp_path / "params"
-    for agency, years in agencies.items():
-        src = REPO / "params" / agency
-        (dst / agency).mkdir(parents=True)
-        shutil.copy(src / "agency.yaml", dst / agency / "agency.yaml")
-        for y in years:
-            shutil.copy(src / f"{y}.yaml", dst / agency / f"{y}.yaml")
-    return dst
 
 
 def opts(params: Path, outputs: Path, **kw: object) -> build.Options:

@@ -337,6 +337,8 @@ def test_executed_notebook_is_a_clean_record(rendered: Rendered) -> None:
 @pytest.mark.slow
 def test_nbconvert_cli_reprints_the_same_pdf(rendered: Rendered, tmp_path: Path) -> None:
     """``jupyter nbconvert --to xxgk_pdf`` (the entry point) prints the report's very bytes."""
+    if rendered.ay.format.id != "2021":
+        pytest.skip("the same code path for both format versions: one version suffices (suite time)")
     jupyter = Path(sys.executable).parent / "jupyter"
     for fmt, ext in (("xxgk_pdf", "pdf"), ("xxgk_html", "html")):
         subprocess.run(
@@ -445,6 +447,8 @@ def test_a_dead_kernel_is_named(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_started_kernel_is_reused_and_gives_the_same_bytes(rendered: Rendered) -> None:
     """A later batch build keeps warm kernels: papermill must use ours and leave it running."""
+    if rendered.ay.format.id != "2021":
+        pytest.skip("the same code path for both format versions: one version suffices (suite time)")
     from jupyter_client.manager import KernelManager
 
     km = KernelManager(kernel_name="python3")
