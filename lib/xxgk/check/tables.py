@@ -31,21 +31,12 @@ def types(ay: AgencyYear) -> Iterator[Diagnostic]:
 def check_identity(ay: AgencyYear, ident: Identity) -> Iterator[Diagnostic]:
     """A sum identity of the format, for every column (or row) of its table."""
     table = ay.tables[ident.table]
-    v = ay.format
-    if ident.per == "column":
-        for col in v.layout[ident.table][ident.total]:
-            expected = sum((s * num(table[r][col]) for s, r in ident.parts), Decimal(0))
-            found = table[ident.total][col]
-            if expected != num(found):
-                yield mismatch(ident.id, ay, v.cell(ident.table, ident.total, col), expected, found)
-    else:
-        for row, cols in v.layout[ident.table].items():
-            if ident.total not in cols:
-                continue
-            expected = sum((s * num(table[row][c]) for s, c in ident.parts), Decimal(0))
-            found = table[row][ident.total]
-            if expected != num(found):
-                yield mismatch(ident.id, ay, v.cell(ident.table, row, ident.total), expected, found)
+    for one in ay.format.sums(ident):
+        expected = sum((s * num(table[r][c]) for s, (r, c) in one.parts), Decimal(0))
+        row, col = one.total
+        found = table[row][col]
+        if expected != num(found):
+            yield mismatch(ident.id, ay, ay.format.cell(ident.table, row, col), expected, found)
 
 
 @rule(*formats.identity_ids())

@@ -110,6 +110,17 @@ class Identity:
     per: Literal["row", "column"]
     parts: tuple[tuple[int, str], ...]
     total: str
+    computed: bool = False
+    """The total is a plain sum (a 总计): forms compute it, imports recompute it from the parts."""
+
+
+@dataclass(frozen=True)
+class Sum:
+    """One instance of an identity: the total cell and its signed parts, each as (row, column) keys."""
+
+    identity: Identity
+    total: tuple[str, str]
+    parts: tuple[tuple[int, tuple[str, str]], ...]
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,35 @@ class FormatVersion:
     def t4_groups(self) -> dict[str, tuple[Header, tuple[str, ...]]]:
         """Figure name (review, litigation) → its header in table 四 and the groups (data rows) it sums."""
         return _figures(self.t4_columns, groups=True)
+
+    def sums(self, ident: Identity) -> tuple[Sum, ...]:
+        """Every instance of ``ident`` in this version: one per column (``per: column``) or per row/group."""
+        rows = self.layout[ident.table]
+        if ident.per == "column":
+            return tuple(
+                Sum(ident, (ident.total, col), tuple((sign, (r, col)) for sign, r in ident.parts))
+                for col in rows[ident.total]
+            )
+        return tuple(
+            Sum(ident, (row, ident.total), tuple((sign, (row, c)) for sign, c in ident.parts))
+            for row, cols in rows.items()
+            if ident.total in cols
+        )
+
+    @functools.cached_property
+    def computed(self) -> dict[tuple[str, str, str], Sum]:
+        """(table, row, column) → the sum a 总计 cell is (the first ``computed`` identity that names it)."""
+        out: dict[tuple[str, str, str], Sum] = {}
+        for ident in self.identities:
+            if ident.computed:
+                for s in self.sums(ident):
+                    out.setdefault((ident.table, *s.total), s)
+        return out
+
+    @functools.cached_property
+    def grids(self) -> dict[str, Any]:
+        """The tables' grids, filled by :func:`xxgk.formats.grid.grid` (kept here: one per version object)."""
+        return {}
 
     def table_title(self, table: str) -> str:
         return "表" + self.table_names[table]
@@ -249,7 +289,7 @@ def _identity(raw: dict[str, Any], cells: tuple[CellSpec, ...]) -> Identity:
         if not matched or any(m not in keys for m in matched):
             raise ValueError(f"identity {raw['id']}: {p!r} names no key of {raw['table']}")
         parts.extend((sign, m) for m in matched)
-    return Identity(raw["id"], raw["table"], raw["per"], tuple(parts), raw["total"])
+    return Identity(raw["id"], raw["table"], raw["per"], tuple(parts), raw["total"], bool(raw.get("computed")))
 
 
 def _version(vid: str, raw: dict[str, Any]) -> FormatVersion:
