@@ -9,6 +9,7 @@ block, it edits the values in place with ruamel.yaml instead so nothing of their
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import re
@@ -19,10 +20,12 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.scalarstring import LiteralScalarString
 
 from xxgk import formats
+from xxgk.data.carry import carried
 from xxgk.data.diagnostics import Diagnostic, problem
-from xxgk.data.model import Agency, AgencyYear, Amount, Narrative, Tables, Value, count
+from xxgk.data.model import Agency, AgencyYear, Amount, Facts, Narrative, Tables, Value
 from xxgk.formats import FormatVersion
 
 
@@ -132,21 +135,15 @@ def dump_year(ay: AgencyYear) -> str:
 def blank_year(agency: Agency, year: int, previous: AgencyYear | None) -> str:
     """A new data file to fill in: every cell empty, except what last year's file already fixes.
 
-    Table 三's carried-over row is last year's carried-forward row (rule X1) and, within the 2019
-    format, table 二's previous item counts are last year's counts plus their change (rule X3):
-    carried over, since copying them by hand is where those rules usually break. Nothing is
-    filled with 0: an empty cell stays an error.
+    The carried cells (:func:`xxgk.data.carry.carried`) are filled in; nothing is filled with 0:
+    an empty cell stays an error.
     """
     version = formats.for_year(year)
     tables: dict[str, dict[str, dict[str, Any]]] = {
         t: {r: dict.fromkeys(cols) for r, cols in rows.items()} for t, rows in version.layout.items()
     }
-    if previous is not None and previous.year == year - 1:
-        tables["t3"]["carried_over"] = dict(previous.tables["t3"]["carried_forward"])
-        if previous.format is version:
-            for row, cols in previous.tables["t2"].items():
-                if "previous_items" in cols and "change" in cols:
-                    tables["t2"][row]["previous_items"] = count(cols["previous_items"]) + count(cols["change"])
+    for (t, r, c), carry in carried(previous, year).items():
+        tables[t][r][c] = carry.value
     ay = AgencyYear(agency=agency, year=year, format=version, tables=tables, narrative=Narrative())
     return dump_year(ay)
 
@@ -257,3 +254,42 @@ def _update_in_place(old_text: str, version: FormatVersion, tables: Tables) -> s
     buf = io.StringIO()
     ry.dump(doc, buf)
     return buf.getvalue()
+
+
+def update_year_fields(text: str, published: dt.date | None, facts: Facts, narrative: Narrative) -> str:
+    """Put a new publication date, facts and narrative into an existing file, keeping everything else.
+
+    ruamel.yaml edits the three keys in place, so the tables block, the header comments and any
+    comment of the user's stay as they were; multi-line text is written as a literal block, as
+    :func:`dump_year` writes it. The caller reads the result back to prove nothing else moved.
+    """
+    ry = YAML()
+    ry.preserve_quotes = True
+    ry.width = 1000
+    ry.representer.add_representer(Decimal, lambda r, d: r.represent_scalar("tag:yaml.org,2002:float", scalar(d)))
+    doc = ry.load(text)
+    doc["published"] = published
+    dumped = facts.model_dump(exclude_defaults=True, mode="python")
+    if dumped:
+        doc["facts"] = _literal(dumped)
+    elif "facts" in doc:
+        del doc["facts"]
+    node = doc.get("narrative")
+    if not isinstance(node, CommentedMap):
+        node = doc["narrative"] = CommentedMap()
+    for key, value in narrative.model_dump(mode="python").items():
+        node[key] = _literal(value)
+    buf = io.StringIO()
+    ry.dump(doc, buf)
+    return buf.getvalue()
+
+
+def _literal(value: Any) -> Any:
+    """Strings with line breaks as ``|`` blocks, all the way down (ruamel keeps their style)."""
+    if isinstance(value, str):
+        return LiteralScalarString(value) if "\n" in value and not _ESCAPED.search(value) else value
+    if isinstance(value, dict):
+        return {k: _literal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_literal(v) for v in value]
+    return value

@@ -133,11 +133,11 @@ def _agency(directory: Path, folder: Path) -> Agency:
     return parse_agency(decode(_read_in(path, folder), path), path, agency_id)
 
 
-def _year(path: Path, agency: Agency, folder: Path) -> AgencyYear:
+def _year(path: Path, agency: Agency, folder: Path, blanks: set[tuple[str, str, str]] | None = None) -> AgencyYear:
     year = year_of(path)
     if year is None:
         raise InputError([problem(shown_path(path), YEAR_FILE_NAME, value=path.name)])
-    return parse_year(decode(_read_in(path, folder), path), path, agency, year)
+    return parse_year(decode(_read_in(path, folder), path), path, agency, year, blanks=blanks)
 
 
 def read_agency(directory: Path) -> Agency:
@@ -145,9 +145,12 @@ def read_agency(directory: Path) -> Agency:
     return _agency(directory, _real_folder(directory))
 
 
-def read_year(path: Path, agency: Agency) -> AgencyYear:
-    """Read and validate one ``<year>.yaml``; raise InputError naming every problem in it."""
-    return _year(path, agency, _real_folder(path.parent))
+def read_year(path: Path, agency: Agency, *, blanks: set[tuple[str, str, str]] | None = None) -> AgencyYear:
+    """Read and validate one ``<year>.yaml``; raise InputError naming every problem in it.
+
+    With ``blanks`` (a set to fill), a draft's empty cells are read as 0 and named there
+    (:func:`xxgk.data.yamlfile.parse_year`)."""
+    return _year(path, agency, _real_folder(path.parent), blanks)
 
 
 @dataclass

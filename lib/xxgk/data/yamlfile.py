@@ -380,6 +380,8 @@ class _Collector:
     text: str
     problems: list[Diagnostic] = field(default_factory=list)
     untold: int = 0
+    blanks: set[tuple[str, str, str]] | None = None
+    """When a set: a draft is being read, and each empty cell is added here (read as 0) instead of refused."""
     _lines: dict[tuple[str, ...], int] | None = None
 
     def add(self, keys: tuple[str, ...], message: str, label: str = "", value: Any = None) -> None:
@@ -426,6 +428,9 @@ class _Collector:
 def _value(raw: Any, spec: formats.CellSpec, keys: tuple[str, ...], out: _Collector) -> Value | None:
     """Accept any number of the right broad type; range and integrality are checked by rule I3."""
     label = spec.label
+    if raw is None and out.blanks is not None:
+        out.blanks.add((spec.table, spec.row, spec.column))
+        return Amount(Decimal(0), AMOUNT_UNITS[0]) if spec.kind == "amount" else 0
     if spec.kind == "amount":
         if not (isinstance(raw, dict) and set(raw) == {"value", "unit"}):
             out.add(keys, "金额应写成 {value: 数额, unit: 元 或 万元}", label, raw)
@@ -674,8 +679,17 @@ def read_text(path: Path) -> str:
     return decode(read_bytes(path), path)
 
 
-def parse_year(text: str, path: Path, agency: Agency, year: int) -> AgencyYear:
+def parse_year(
+    text: str, path: Path, agency: Agency, year: int, *, blanks: set[tuple[str, str, str]] | None = None
+) -> AgencyYear:
+    """A data file's text as its agency-year; raise InputError naming every problem.
+
+    ``blanks``: read a draft (a file ``xxgk new`` started and nobody has finished): each empty
+    cell is read as 0 and its address added to the set, so a form can be made from it and an
+    import can complete it; every other problem is still refused.
+    """
     head, raw, out, refused = _validated(YearHead, path, text, "published、tables、narrative…")
+    out.blanks = blanks
     if head.year is not None and head.year != year:
         out.add(("year",), f"与文件名的年份 {year} 不一致", value=head.year)
     try:

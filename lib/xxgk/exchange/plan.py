@@ -13,20 +13,31 @@ narrative and every comment; a file whose values do not change is not touched at
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xxgk import formats
 from xxgk.data import model, paramfile, tree
 from xxgk.data.atomic import file_mode, named, replace_all
-from xxgk.data.diagnostics import BLANK_CELL, IMPORT_NOTICE, Diagnostic, InputError, excerpt, problem
-from xxgk.data.model import Agency, AgencyYear, Narrative, Tables, Value
+from xxgk.data.diagnostics import (
+    BLANK_CELL,
+    IMPORT_NOTICE,
+    UNREADABLE,
+    Diagnostic,
+    InputError,
+    Severity,
+    excerpt,
+    problem,
+)
+from xxgk.data.model import Agency, AgencyYear, Facts, Narrative, Tables, Value
 from xxgk.data.yamlfile import parse_year
 from xxgk.exchange.labels import Labels, closest_label, labels, other_version, short_version
-from xxgk.exchange.records import CellRecord
+from xxgk.exchange.records import CellRecord, YearFields
 from xxgk.exchange.values import parse_value
 from xxgk.formats import CellSpec, FormatVersion
 
@@ -61,9 +72,14 @@ class ImportReport:
     unchanged: list[Path] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
 
+    files: int = 1
+    unit: str = "行"
+    """What ``rows`` counts: CSV lines, or a form's cells."""
+
     def summary(self) -> str:
+        source = f"{self.files} 个文件、" if self.files > 1 else ""
         return (
-            f"导入 {self.rows} 行：新建 {len(self.created)} 个文件，更新 {len(self.updated)} 个，"
+            f"导入 {source}{self.rows} {self.unit}：新建 {len(self.created)} 个文件，更新 {len(self.updated)} 个，"
             f"未变 {len(self.unchanged)} 个；{len(self.warnings)} 条警告"
         )
 
@@ -72,53 +88,86 @@ class ImportReport:
 class _Cell:
     value: Value
     raw: str
-    line: int
+    record: CellRecord
+
+
+def _place(seen: CellRecord, here: CellRecord) -> str:
+    """Where ``seen`` is, as a message about ``here`` names it (with its file when that differs)."""
+    if seen.file and seen.file != here.file:
+        return f"{Path(seen.file).name} {seen.where}"
+    return seen.where
 
 
 @dataclass
 class _Group:
-    """The CSV's cells of one agency-year, resolved against that year's format version."""
+    """The source's cells of one agency-year (and its other fields, if the source has them)."""
 
     agency_id: str
     year: int
     rows: list[CellRecord] = field(default_factory=list)
+    fields: YearFields | None = None
 
 
 class _Problems:
-    """Problems and warnings about one CSV file, reported in the order of its lines.
+    """Problems and warnings about the source files, reported in the order of the files and their lines.
 
-    Rows of one agency-year are checked together, so problems are found out of line order; each
-    is kept with a sort key. The problems of an existing file that cannot be read follow the CSV
-    problem that introduces them.
+    Rows of one agency-year are checked together, so problems are found out of order; each is kept
+    with a sort key (file, line, sequence). A problem about a record names it where the user finds
+    it: the CSV line, or the workbook cell (``表三!D12``). The problems of an existing file that
+    cannot be read follow the problem that introduces them.
     """
 
     def __init__(self, file: Path) -> None:
         self.file = str(file)
-        self._errors: list[tuple[tuple[bool, int, int], Diagnostic]] = []
-        self._warnings: list[tuple[tuple[bool, int, int], Diagnostic]] = []
+        self._files: dict[str, int] = {self.file: 0}
+        self._errors: list[tuple[tuple[int, bool, int, int], Diagnostic]] = []
+        self._warnings: list[tuple[tuple[int, bool, int, int], Diagnostic]] = []
 
-    def _key(self, line: int | None) -> tuple[bool, int, int]:
-        return (line is None, line or 0, len(self._errors) + len(self._warnings))
+    def _key(self, file: str, line: int | None) -> tuple[int, bool, int, int]:
+        order = self._files.setdefault(file, len(self._files))
+        return (order, line is None, line or 0, len(self._errors) + len(self._warnings))
 
-    def error(self, line: int | None, field: str, message: str, label: str = "", value: str | None = None) -> None:
-        self._errors.append((self._key(line), problem(self.file, message, line, field, label, value)))
+    def _add(
+        self,
+        where: int | CellRecord | None,
+        field: str,
+        message: str,
+        label: str,
+        value: str | None,
+        rule: str = UNREADABLE,
+        severity: Severity = "error",
+    ) -> tuple[tuple[int, bool, int, int], Diagnostic]:
+        line: int | None
+        if isinstance(where, CellRecord):
+            file, line = where.file or self.file, where.line
+            shown_line, field = (None, where.ref) if where.ref else (line, field)
+            sheet = where.ref.split("!", 1)[0] + " "
+            label = label.removeprefix(sheet) if where.ref and label.startswith(sheet) else label
+        else:
+            file, line, shown_line = self.file, where, where
+        d = problem(file, message, shown_line, field, label, value, rule=rule, severity=severity)
+        return self._key(file, line), d
+
+    def error(
+        self, where: int | CellRecord | None, field: str, message: str, label: str = "", value: str | None = None
+    ) -> None:
+        self._errors.append(self._add(where, field, message, label, value))
 
     def warn(
         self,
-        line: int | None,
+        where: int | CellRecord | None,
         field: str,
         message: str,
         label: str = "",
         value: str | None = None,
         rule: str = IMPORT_NOTICE,
     ) -> None:
-        d = problem(self.file, message, line, field, label, value, rule=rule, severity="warning")
-        self._warnings.append((self._key(line), d))
+        self._warnings.append(self._add(where, field, message, label, value, rule=rule, severity="warning"))
 
     def follow(self, problems: list[Diagnostic]) -> None:
         """Add another file's problems right after the last error (the one that explains them)."""
-        line, seq = self._errors[-1][0][:2], self._errors[-1][0][2]
-        self._errors.extend(((*line, seq), p) for p in problems)
+        key = self._errors[-1][0]
+        self._errors.extend((key, p) for p in problems)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -129,8 +178,12 @@ class _Problems:
         return [p for _, p in sorted(self._warnings, key=lambda kp: kp[0])]
 
 
-def plan_import(rows: list[CellRecord], source: Path, root: Path) -> ImportPlan:
+def plan_import(rows: list[CellRecord], source: Path, root: Path, fields: Sequence[YearFields] = ()) -> ImportPlan:
     """Check every row against the format and the existing files; return the writes or raise.
+
+    ``fields``: the publication date, facts and narrative of agency-years the source states
+    them for (the Excel form); they replace those of the data file. The tidy CSV has none, and
+    leaves them as the file has them.
 
     Raises InputError listing every problem found (data problems name the CSV line, the official
     labels and the bad value; an existing file that cannot be read is named with its own problems).
@@ -142,29 +195,35 @@ def plan_import(rows: list[CellRecord], source: Path, root: Path) -> ImportPlan:
     if not rows:
         out.warn(None, "", "CSV 中没有数据行（只有表头）：未导入任何内容")
     groups: dict[tuple[str, int], _Group] = {}
-    names: dict[str, dict[str, int]] = {}  # agency id → agency_name as written → first line
-    first: dict[str, int] = {}  # agency id → its first line
+    names: dict[str, dict[str, CellRecord]] = {}  # agency id → agency_name as written → its first record
+    first: dict[str, CellRecord] = {}  # agency id → its first record
     bad_ids: dict[str, str | None] = {}
     for r in rows:
         if r.agency_id not in bad_ids:
             bad_ids[r.agency_id] = _agency_id_problem(r.agency_id)
         msg = bad_ids[r.agency_id]
         if msg:
-            out.error(r.line, "agency_id", msg, value=(r.agency_id))
+            out.error(r, "agency_id", msg, value=(r.agency_id))
             continue
         if not _YEAR.fullmatch(r.year):
-            out.error(r.line, "year", "年份应为四位数字，如 2024", value=(r.year))
+            out.error(r, "year", "年份应为四位数字，如 2024", value=(r.year))
             continue
         year = int(r.year)
         try:
             formats.check_report_year(year)
         except ValueError as e:
-            out.error(r.line, "year", str(e))
+            out.error(r, "year", str(e))
             continue
-        first.setdefault(r.agency_id, r.line)
+        first.setdefault(r.agency_id, r)
         if r.agency_name:
-            names.setdefault(r.agency_id, {}).setdefault(r.agency_name, r.line)
+            names.setdefault(r.agency_id, {}).setdefault(r.agency_name, r)
         groups.setdefault((r.agency_id, year), _Group(r.agency_id, year)).rows.append(r)
+
+    for f in fields:
+        g = groups.get((f.agency_id, f.year))
+        if g is None:
+            raise ValueError(f"fields for {f.agency_id}/{f.year} without any of its cells")  # a reader's bug
+        g.fields = f
 
     agencies: dict[str, Agency | None] = {}
     plan = ImportPlan(source=source, rows=len(rows))
@@ -193,7 +252,7 @@ def _agency_id_problem(agency_id: str) -> str | None:
     return None
 
 
-def _link(root: Path, path: Path, line: int | None, field: str, out: _Problems) -> bool:
+def _link(root: Path, path: Path, line: CellRecord, field: str, out: _Problems) -> bool:
     """Refuse (and name) a symbolic link on the way to a file the import would write or update."""
     link = paramfile.first_link(root, path)
     if link is None:
@@ -203,7 +262,7 @@ def _link(root: Path, path: Path, line: int | None, field: str, out: _Problems) 
 
 
 def _plan_agency(
-    agency_id: str, names: dict[str, int], line: int, root: Path, out: _Problems, plan: ImportPlan
+    agency_id: str, names: dict[str, CellRecord], line: CellRecord, root: Path, out: _Problems, plan: ImportPlan
 ) -> Agency | None:
     """The body's Agency (read, or new with agency.yaml planned); None if it cannot be used."""
     directory = tree.agency_dir(root, agency_id)
@@ -242,8 +301,12 @@ def _plan_agency(
         out.error(line, "agency_name", f"新机关 {agency_id} 需要填写机关名称（agency_name）", value=(""))
         return None
     if len(names) > 1:
-        listed = "、".join(f"第{n}行 {excerpt(name)}" for name, n in names.items())
-        out.error(min(names.values()), "agency_name", f"同一机关标识 {agency_id} 对应了不同的机关名称：{listed}")
+        listed = "、".join(f"{n.where} {excerpt(name)}" for name, n in names.items())
+        out.error(
+            min(names.values(), key=lambda n: n.line),
+            "agency_name",
+            f"同一机关标识 {agency_id} 对应了不同的机关名称：{listed}",
+        )
         return None
     if _link(root, path, line, "agency_id", out):  # a dangling link: the write would replace it
         return None
@@ -254,23 +317,34 @@ def _plan_agency(
 
 def _plan_year(group: _Group, agency: Agency, root: Path, out: _Problems, plan: ImportPlan) -> None:
     path = tree.year_path(root, agency.id, group.year)
-    if _link(root, path, group.rows[0].line, f"{agency.id}/{group.year}", out):
+    if _link(root, path, group.rows[0], f"{agency.id}/{group.year}", out):
         return
     old: AgencyYear | None = None
     old_text: str | None = None
+    blanks: set[tuple[str, str, str]] = set()  # cells a draft (``xxgk new``) has left empty
     if path.exists():
         try:
             old_text = path.read_text(encoding="utf-8")
-            old = parse_year(old_text, path, agency, group.year)
+            old = parse_year(old_text, path, agency, group.year, blanks=blanks)
         except (InputError, OSError, UnicodeDecodeError) as e:
             where = f"{agency.id}/{group.year}"
-            out.error(group.rows[0].line, where, f"已有的数据文件 {path} 无法读取，请先修正它再导入")
+            out.error(group.rows[0], where, f"已有的数据文件 {path} 无法读取，请先修正它再导入")
             out.follow(e.problems if isinstance(e, InputError) else [problem(str(path), str(e))])
             return
     version = old.format if old else formats.for_year(group.year)
+    if group.fields is not None and group.fields.format and group.fields.format != version.id:
+        made = formats.get(group.fields.format)
+        out.error(
+            dataclasses.replace(group.rows[0], ref=f"{agency.id}/{group.year}"),
+            "",
+            f"填报表是{short_version(made)}格式，{group.year} 年度的数据文件适用{short_version(version)}格式"
+            f"（{version.basis}）：请用 xxgk form {agency.id} {group.year} 重新生成填报表",
+        )
+        return
     cells = _resolve_group(group, version, out)
     if cells is None:
         return
+    fields = group.fields
     if old is None:
         missing = [spec for spec in version.cells if (spec.table, spec.row, spec.column) not in cells]
         if missing:
@@ -279,7 +353,16 @@ def _plan_year(group: _Group, agency: Agency, root: Path, out: _Problems, plan: 
         tables: Tables = {t: {r: {} for r in rows} for t, rows in version.layout.items()}
         for (t, r, c), cell in cells.items():
             tables[t][r][c] = cell.value
-        ay = AgencyYear(agency=agency, year=group.year, format=version, tables=tables, narrative=Narrative(), path=path)
+        ay = AgencyYear(
+            agency=agency,
+            year=group.year,
+            format=version,
+            tables=tables,
+            published=fields.published if fields else None,
+            facts=fields.facts if fields else Facts(),
+            narrative=fields.narrative if fields else Narrative(),
+            path=path,
+        )
         plan.writes.append(PlannedWrite(path, paramfile.dump_year(ay), None))
         return
     assert old_text is not None
@@ -287,24 +370,42 @@ def _plan_year(group: _Group, agency: Agency, root: Path, out: _Problems, plan: 
     tables = {t: {r: dict(cs) for r, cs in rows.items()} for t, rows in old.tables.items()}
     for (t, r, c), cell in cells.items():
         before = tables[t][r][c]
-        if type(before) is not type(cell.value) or paramfile.scalar(before) != paramfile.scalar(cell.value):
+        if (
+            (t, r, c) in blanks
+            or type(before) is not type(cell.value)
+            or paramfile.scalar(before) != paramfile.scalar(cell.value)
+        ):
             tables[t][r][c] = cell.value
             changed = True
-    if not changed:
+    new_fields = fields is not None and (
+        fields.published != old.published or fields.facts != old.facts or fields.narrative != old.narrative
+    )
+    if not changed and not new_fields:
         plan.unchanged.append(path)
         return
-    text = paramfile.update_year_text(old_text, old, tables)
+    text = paramfile.update_year_text(old_text, old, tables) if changed else old_text
+    published, facts, narrative = old.published, old.facts, old.narrative
+    if fields is not None and new_fields:
+        published, facts, narrative = fields.published, fields.facts, fields.narrative
+        text = paramfile.update_year_fields(text, published, facts, narrative)
     if text == old_text:
         plan.unchanged.append(path)
         return
     # When only the canonical tables block was swapped, the text is right by construction. Otherwise
-    # (the user edited inside the block and the values were changed in place) it must read back as
-    # the same data: a surprise there is a bug, and must not become the user's loss.
+    # (the user edited inside the block and the values were changed in place, or the narrative was
+    # rewritten) it must read back as the data meant: a surprise there is a bug, and must not become
+    # the user's loss.
     old_block = paramfile.tables_block(old.format, old.tables)
     swapped = old_text.replace(old_block, paramfile.tables_block(old.format, tables), 1)
-    if old_block not in old_text or text != swapped:
+    if new_fields or blanks or old_block not in old_text or text != swapped:
         check = parse_year(text, path, agency, group.year)
-        if check.tables != tables or check.narrative != old.narrative or check.facts != old.facts:
+        if (
+            check.tables != tables
+            or check.narrative != narrative
+            or check.facts != facts
+            or check.published != published
+            or check.illustrative != old.illustrative
+        ):
             raise RuntimeError(f"internal error: updating {path} would not keep its data; nothing was written")
     plan.writes.append(PlannedWrite(path, text, old_text))
 
@@ -319,7 +420,7 @@ def _resolve_group(group: _Group, version: FormatVersion, out: _Problems) -> dic
         t = tables.get(r.table)
         if t is None:
             allowed = "、".join(tables)
-            out.error(r.line, "table", f"表格应为 {allowed} 之一", value=(r.table))
+            out.error(r, "table", f"表格应为 {allowed} 之一", value=(r.table))
             ok = False
             continue
         spec = _resolve_cell(r, t, lab, out)
@@ -328,23 +429,24 @@ def _resolve_group(group: _Group, version: FormatVersion, out: _Problems) -> dic
             continue
         parsed = parse_value(r.value, spec.kind)
         if isinstance(parsed, str):
-            out.error(r.line, "value", parsed, label=spec.label, value=(r.value))
+            out.error(r, "value", parsed, label=spec.label, value=(r.value))
             ok = False
             continue
         value, empty = parsed
         if empty:
-            out.warn(r.line, "value", "空白或占位符按 0 读入", label=spec.label, value=r.value, rule=BLANK_CELL)
+            out.warn(r, "value", "空白或占位符按 0 读入", label=spec.label, value=r.value, rule=BLANK_CELL)
         cells_key = (spec.table, spec.row, spec.column)
         seen = cells.get(cells_key)
         if seen is None:
-            cells[cells_key] = _Cell(value, r.value, r.line)
+            cells[cells_key] = _Cell(value, r.value, r)
         elif type(seen.value) is type(value) and seen.value == value:
-            out.warn(r.line, "value", f"与第{seen.line}行是同一单元格，数值相同", label=spec.label, value=(r.value))
+            out.warn(r, "value", f"与{_place(seen.record, r)}是同一单元格，数值相同", label=spec.label, value=(r.value))
         else:
+            there = _place(seen.record, r)
             out.error(
-                r.line,
+                r,
                 "value",
-                f"与第{seen.line}行是同一单元格，但数值不同（第{seen.line}行为 {seen.raw!r}）",
+                f"与{there}是同一单元格，但数值不同（{there}为 {seen.raw!r}）",
                 label=spec.label,
                 value=(r.value),
             )
@@ -358,7 +460,7 @@ def _resolve_cell(r: CellRecord, t: str, lab: Labels, out: _Problems) -> CellSpe
     if t == "t4":
         row: str | None = ""
         if r.row:
-            out.error(r.line, "row", f"{title}只有一行数据，没有行标签：row 应留空", label=title, value=(r.row))
+            out.error(r, "row", f"{title}只有一行数据，没有行标签：row 应留空", label=title, value=(r.row))
             row = None
     else:
         row = lab.row_alias.get((t, r.row))
@@ -369,7 +471,7 @@ def _resolve_cell(r: CellRecord, t: str, lab: Labels, out: _Problems) -> CellSpe
                 message = f"{title}中没有这一行" + (
                     other_version(t, r.row, "row", version) or closest_label(r.row, lab.rows[t])
                 )
-            out.error(r.line, "row", message, label=title, value=(r.row))
+            out.error(r, "row", message, label=title, value=(r.row))
     col_ok = r.column in lab.columns[t]
     if not col_ok:
         if not r.column:
@@ -379,7 +481,7 @@ def _resolve_cell(r: CellRecord, t: str, lab: Labels, out: _Problems) -> CellSpe
                 other_version(t, r.column, "column", version) or closest_label(r.column, lab.columns[t])
             )
         where = f"{title} {row}" if row else title
-        out.error(r.line, "column", message, label=where, value=(r.column))
+        out.error(r, "column", message, label=where, value=(r.column))
     if row is None or not col_ok:
         return None
     spec = lab.cells.get((t, row, r.column))
@@ -482,6 +584,8 @@ def _current(path: Path) -> str | None:
         return None
 
 
-def import_records(records: list[CellRecord], source: Path, root: Path) -> ImportReport:
+def import_records(
+    records: list[CellRecord], source: Path, root: Path, fields: Sequence[YearFields] = ()
+) -> ImportReport:
     """Check ``records`` (read from ``source``) against ``root`` and write them, all or nothing."""
-    return apply_plan(plan_import(records, source, root))
+    return apply_plan(plan_import(records, source, root, fields))
