@@ -493,7 +493,7 @@ def test_unreadable_agency_file_is_named_and_kept(tree: Path, tmp_path: Path) ->
         (b"agency,agency_name,year,table,row,column,value\n", "未知的列"),
         (b"agency_id,year,table,row,column,value\n", "表头缺少列 agency_name"),
         (f"{HEADER}\nalpha-bureau,,2022,四\n".encode(), "本行有 4 个字段"),
-        (f"{HEADER}\nalpha-bureau,甲局,2022,四,,行政复议/总计,5\n".encode("gbk"), "不是 UTF-8 编码"),
+        (f"{HEADER}\nalpha-bureau,Café,2022,x,,y,5\n".encode("latin-1"), "也不是 GB18030"),
         (f'{HEADER}\nalpha-bureau,"甲"局,2022,四,,行政复议/总计,5\n'.encode(), "CSV 格式错误"),
     ],
 )
@@ -530,7 +530,7 @@ def test_failure_while_writing_leaves_nothing(tree: Path, tmp_path: Path, monkey
 def test_file_changed_during_import_is_not_overwritten(tree: Path, tmp_path: Path) -> None:
     path = tree / "beta-town" / "2021.yaml"
     rows = [["beta-town", "", "2021", "四", "", "行政复议/结果维持", "99"]]
-    plan = import_plan.plan_import(tidy.read_csv(write_csv(tmp_path / "r.csv", rows)), tmp_path / "r.csv", tree)
+    plan = import_plan.plan_import(tidy.read_csv(write_csv(tmp_path / "r.csv", rows))[0], tmp_path / "r.csv", tree)
     path.write_text(path.read_text(encoding="utf-8") + "# 有人刚刚改过\n", encoding="utf-8")
     before = tree_digest(tree)
     with pytest.raises(InputError, match="被其他程序修改"):
