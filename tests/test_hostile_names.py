@@ -462,7 +462,7 @@ def test_header_only_csv_imports_nothing_and_says_so(params: Path, run_cli, tmp_
     path.write_text(HEADER + "\n", encoding="utf-8")
     before = tree_digest(params)
     code, _, err = run_cli("import", "--params", params, path)
-    assert code == 0 and "没有数据行" in err
+    assert code == 0 and "文件中没有数据" in err
     assert tree_digest(params) == before
 
 

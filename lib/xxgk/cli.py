@@ -68,29 +68,71 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    import codecs
+    import io
+
     from xxgk.exchange import tidy
 
     params = Path(args.params)
     if args.output in (None, "-"):
-        n = tidy.export_csv(params, sys.stdout)
+        out = sys.stdout
+        # The BOM promises UTF-8: `xxgk export --bom > all.csv` on Windows would otherwise write
+        # the code page (cp936) after it, or fail on the BOM itself.
+        if args.bom and isinstance(out, io.TextIOWrapper) and codecs.lookup(out.encoding).name != "utf-8":
+            out.reconfigure(encoding="utf-8")
+        n = tidy.export_csv(params, out, bom=args.bom)
     else:
-        n = tidy.export_file(params, Path(args.output))
+        n = tidy.export_file(params, Path(args.output), bom=args.bom)
     print(f"导出了 {n} 行。", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from xxgk.exchange import tidy
+    from xxgk.exchange import sources
 
     try:
-        report = tidy.import_csv(Path(args.file), Path(args.params))
+        report = sources.import_sources([Path(f) for f in args.files], Path(args.params))
     except OSError as e:  # a full disk, a size limit, a read-only folder while writing
         print(f"导入失败：{describe(e)}", file=sys.stderr)
         print("未写入任何文件，数据文件保持原样。", file=sys.stderr)
         return EXIT_INPUT
     for w in report.warnings:
-        print(f"警告 {w}", file=sys.stderr)
+        print(w, file=sys.stderr)
+    for path in report.created:
+        print(f"新建 {path}", file=sys.stderr)
+    for path in report.updated:
+        print(f"更新 {path}", file=sys.stderr)
     print(report.summary(), file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_form(args: argparse.Namespace) -> int:
+    """Write the Excel/WPS entry form of one body, or of every body, for a year."""
+    from xxgk.exchange import form
+
+    params = Path(args.params)
+    if args.all:
+        if args.agency is not None or args.year is None:
+            raise InputError([problem("xxgk form", "用法：xxgk form --year YEAR --all [-o DIR]（不要再写机关标识）")])
+        year = args.year
+        agencies = [
+            d.name
+            for d in tree.agency_dirs(params)
+            if tree.AGENCY_ID.fullmatch(d.name) and tree.agency_file(d).is_file()
+        ]
+        out = Path(args.output) if args.output else Path("forms")
+        written = form.write_forms(params, year, agencies, out)
+    else:
+        if args.agency is None or (args.year is None and args.year_arg is None):
+            raise InputError(
+                [problem("xxgk form", "用法：xxgk form AGENCY YEAR [-o FILE.xlsx]，或 xxgk form --year YEAR --all")]
+            )
+        year = args.year_arg if args.year_arg is not None else args.year
+        target = Path(args.output) if args.output else Path(form.form_name(args.agency, year))
+        written = form.write_forms(params, year, [args.agency], None, single=target)
+    for path in written:
+        print(path)
+    print(f"写出了 {len(written)} 份填报表。", file=sys.stderr)
     return EXIT_OK
 
 
@@ -428,11 +470,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", parents=[common], help="write every agency-year as a tidy CSV")
     p.add_argument("-o", "--output", metavar="FILE.csv", help="output file (default: standard output)")
+    p.add_argument(
+        "--bom",
+        action="store_true",
+        help="start with a UTF-8 byte order mark, so Excel and WPS on Windows show the Chinese (import reads both)",
+    )
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("import", parents=[common], help="create or update data files from a tidy CSV")
-    p.add_argument("file", metavar="FILE.csv")
+    p = sub.add_parser(
+        "import",
+        parents=[common],
+        help="create or update data files from tidy CSVs or filled-in Excel forms (all or nothing)",
+    )
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="tidy CSV (UTF-8 or GB18030) or .xlsx form; several at once"
+    )
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("form", parents=[common], help="write the Excel/WPS entry form of a body, or of all bodies")
+    p.add_argument("agency", nargs="?", metavar="AGENCY", help="the body's id (its folder in params/)")
+    p.add_argument("year_arg", nargs="?", type=_report_year, metavar="YEAR", help="report year")
+    p.add_argument("--year", type=_report_year, help="report year (with --all)")
+    p.add_argument("--all", action="store_true", help="one form for every body in params/")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="the form's file (default AGENCY-YEAR.xlsx), or with --all its folder (default forms/)",
+    )
+    p.set_defaults(func=cmd_form)
 
     outputs = argparse.ArgumentParser(add_help=False)
     outputs.add_argument("--outputs", default="outputs", metavar="DIR", help="where reports go (default: outputs)")

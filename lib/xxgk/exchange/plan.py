@@ -94,7 +94,9 @@ class _Cell:
 def _place(seen: CellRecord, here: CellRecord) -> str:
     """Where ``seen`` is, as a message about ``here`` names it (with its file when that differs)."""
     if seen.file and seen.file != here.file:
-        return f"{Path(seen.file).name} {seen.where}"
+        name = Path(seen.file).name
+        shown = seen.file if name == Path(here.file).name else name
+        return f" {shown} {seen.where} "
     return seen.where
 
 
@@ -193,7 +195,7 @@ def plan_import(rows: list[CellRecord], source: Path, root: Path, fields: Sequen
         out.error(None, "", f"数据目录 {root} 不是目录")
         raise InputError(out.errors)
     if not rows:
-        out.warn(None, "", "CSV 中没有数据行（只有表头）：未导入任何内容")
+        out.warn(None, "", "文件中没有数据（CSV 只有表头）：未导入任何内容")
     groups: dict[tuple[str, int], _Group] = {}
     names: dict[str, dict[str, CellRecord]] = {}  # agency id → agency_name as written → its first record
     first: dict[str, CellRecord] = {}  # agency id → its first record
