@@ -24,6 +24,11 @@ from xxgk.data.placeholders import NarrativeError, fill
 _CJK_BREAK = re.compile(r"(?<=[^\x00-\x7f])[ \t]*\n[ \t]*(?=[^\x00-\x7f])")
 
 
+def unbroken(text: str) -> str:
+    """``text`` with the line breaks between Chinese characters removed, as a reader reads it."""
+    return _CJK_BREAK.sub("", text)
+
+
 def _lookup(data: dict[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         data = data[part]
@@ -58,7 +63,7 @@ def placeholders(ay: AgencyYear) -> Iterator[Diagnostic]:
 def stated_figures(ay: AgencyYear) -> Iterator[Diagnostic]:
     values: dict[str, Any] | None = None
     for key, text, _ in narrative_text(ay):
-        joined = _CJK_BREAK.sub("", text)
+        joined = unbroken(text)
         heading = ay.format.sections[key]
         for p in formats.phrases().values():
             for m in p.reads.finditer(joined):

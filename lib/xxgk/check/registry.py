@@ -24,7 +24,7 @@ PairCheck = Callable[[AgencyYear, AgencyYear], Iterable[Diagnostic]]
 F = TypeVar("F", YearCheck, PairCheck)
 
 ENTRY_POINTS = "xxgk.rules"
-BUILTIN = ("xxgk.check.tables", "xxgk.check.narrative", "xxgk.check.years")
+BUILTIN = ("xxgk.check.tables", "xxgk.check.narrative", "xxgk.check.evaluators", "xxgk.check.years")
 
 
 @dataclass(frozen=True)

@@ -125,10 +125,30 @@ def agency_year(
         published=dt.date(year + 1, 1, rng.randint(10, 28)),
         narrative=Narrative(
             overview=f"本年度，{agency.name}共新收政府信息公开申请{{{{ applications.new }}}}件。",
-            problems="（虚构示例数据，仅用于测试。）",
-            other="无。",
+            problems=PROBLEMS,
+            other=other_matters(version, tables),
         ),
     )
+
+
+PROBLEMS = (
+    "（虚构示例数据，仅用于测试。）政策解读形式较为单一，依申请公开答复文书的规范性有待提升。"
+    "下一步将丰富图解、视频等解读形式，定期开展答复文书评查。"
+)
+"""Section 五 of every made-up year: a problem and a measure, long enough for rules N3 and N4."""
+
+FEE_ROW = "other_no_fee"
+"""Table 三's row of applicants who did not pay after a 收费通知 (2021 format on)."""
+
+
+def other_matters(version: FormatVersion, tables: Tables) -> str:
+    """Section 六, stating the 信息处理费 as the tables imply it (rules N6, N7) where the format counts it."""
+    if FEE_ROW not in version.layout["t3"]:
+        return "无。"
+    lapsed = count(tables["t3"][FEE_ROW]["total"])
+    if lapsed:
+        return f"本年度发出信息处理费收费通知{lapsed}件，申请人均逾期未缴纳，全年实际未收取信息处理费。"
+    return "本年度未发出收费通知，未收取信息处理费。"
 
 
 def series(agency: Agency, years: range, seed: int, scale: int = 40) -> list[AgencyYear]:
