@@ -261,9 +261,8 @@ def _table_sheet(wb: Workbook, ts: TableSheet, data: FormData, title: str) -> No
             sh.put(row, col, c.text, rowspan=c.rowspan, colspan=c.colspan, font=font, fill=HEAD_FILL, align=align)
             continue
         _value_cell(sh, ts, c, data, validations, input_refs)
-    for kind, dv in validations.items():
+    for dv in validations.values():
         ws.add_data_validation(dv)
-        del kind
     _checks(sh, ts, input_refs)
     ws.freeze_panes = ref(layout.TOP + g.head_rows, layout.LEFT + g.label_cols)
     _page(ws, f"{layout.TOP}:{layout.TOP + g.head_rows - 1}" if g.head_rows else None)
