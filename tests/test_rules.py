@@ -16,6 +16,7 @@ from xxgk.check import registry
 from xxgk.data import diagnostics, synthetic
 from xxgk.data.diagnostics import Diagnostic
 from xxgk.data.model import Agency, AgencyYear, Channel, Facts, Narrative
+from xxgk.exchange.published import read as published_read
 
 COUNTY = Agency("demo-county", "示例县教育局", "县级", "示例县人民政府", Path())
 CITY = Agency("demo-city", "示例市人民政府办公室", "市级", "示例市人民政府", Path())
@@ -191,12 +192,13 @@ def test_every_rule_id_is_described_with_its_severity() -> None:
 
 def test_rule_ids_and_code_match_both_ways() -> None:
     """No id of stage ``check`` in national.yaml without registered code, no code under an id it does not know;
-    the ``read`` ids are the ones the readers raise (their constants live in xxgk.data.diagnostics)."""
+    the ``read`` ids are the ones the readers raise (their constants live in xxgk.data.diagnostics, and those
+    of published reports in xxgk.exchange.published.read)."""
     described = formats.rules()
     checked = {r for r, v in described.items() if v.stage == "check"}
     read = {r for r, v in described.items() if v.stage == "read"}
     assert registry.registered_ids() == checked
-    assert read == {diagnostics.UNREADABLE, diagnostics.BLANK_CELL, diagnostics.IMPORT_NOTICE}
+    assert read == {diagnostics.UNREADABLE, diagnostics.BLANK_CELL, diagnostics.IMPORT_NOTICE, *published_read.RULES}
     assert set(formats.identity_ids()) <= checked
     with pytest.raises(KeyError, match=r"not described in national\.yaml"):
         registry.rule("Z9")

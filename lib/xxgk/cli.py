@@ -232,6 +232,35 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK if summary.ok else EXIT_FINDINGS
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from xxgk import audit
+    from xxgk.audit import output
+
+    audits = audit.audit([Path(p) for p in args.sources])
+    if args.format == "json":
+        sys.stdout.write(output.as_json(audits))
+    elif args.format == "html":
+        index = output.html_pages(audits, Path(args.output or "audit"))
+        print(output.summary(audits), file=sys.stderr)
+        print(f"审核页面：{index}", file=sys.stderr)
+    else:
+        sys.stdout.write(output.text(audits))
+    n_err, _, bad = output.counts(audits)
+    if bad:
+        return EXIT_INPUT
+    return EXIT_FINDINGS if n_err else EXIT_OK
+
+
+def cmd_import_report(args: argparse.Namespace) -> int:
+    from xxgk.exchange.published import report_import
+
+    report = report_import.import_report(Path(args.source), Path(args.params), args.agency, args.year)
+    for w in report.warnings:
+        print(w, file=sys.stderr)
+    print(report.summary(), file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from xxgk import batch as build
 
@@ -499,6 +528,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="the form's file (default AGENCY-YEAR.xlsx), or with --all its folder (default forms/)",
     )
     p.set_defaults(func=cmd_form)
+
+    p = sub.add_parser(
+        "audit", help="check published reports (saved web pages, .docx, PDF with text) as an evaluator would"
+    )
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help=".html/.htm, .docx or .pdf files, or folders of them")
+    p.add_argument("--format", choices=("text", "json", "html"), default="text", help="output (default: text)")
+    p.add_argument("-o", "--output", metavar="DIR", help="with --format html: folder of the pages (default: audit)")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser(
+        "import-report",
+        parents=[common],
+        help="start a body's data from its published report (a page, .docx or PDF), with its provenance",
+    )
+    p.add_argument("source", metavar="SOURCE", help="the published report")
+    p.add_argument("--agency", required=True, metavar="ID", help="the body's id (its folder in params/)")
+    p.add_argument("--year", type=_report_year, metavar="Y", help="report year (default: as the report states it)")
+    p.set_defaults(func=cmd_import_report)
 
     outputs = argparse.ArgumentParser(add_help=False)
     outputs.add_argument("--outputs", default="outputs", metavar="DIR", help="where reports go (default: outputs)")

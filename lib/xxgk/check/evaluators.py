@@ -453,6 +453,10 @@ def _enumerators(r: Report) -> Iterator[Diagnostic]:
             run: list[Mark] = []
             for mark in family:
                 prev = run[-1].n if run else 0
+                if not run and mark.n == 2 and mark.write(1) in sec.text:
+                    # ``（一）`` run on after the section's opening sentence, not at a line start: the
+                    # list starts there (published reports join the first item to the lead-in).
+                    prev = 1
                 if mark.n == 1:
                     run = [mark]
                     continue

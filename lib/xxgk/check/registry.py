@@ -24,7 +24,13 @@ PairCheck = Callable[[AgencyYear, AgencyYear], Iterable[Diagnostic]]
 F = TypeVar("F", YearCheck, PairCheck)
 
 ENTRY_POINTS = "xxgk.rules"
-BUILTIN = ("xxgk.check.tables", "xxgk.check.narrative", "xxgk.check.evaluators", "xxgk.check.years")
+BUILTIN = (
+    "xxgk.check.tables",
+    "xxgk.check.narrative",
+    "xxgk.check.evaluators",
+    "xxgk.check.years",
+    "xxgk.check.publishing",
+)
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,22 @@ class Facts(Strict):
     other: dict[str, int | Decimal | str] = {}
 
 
+class Source(Strict):
+    """Where a year's data came from when it was read from a published report (``import-report``).
+
+    A reviewer must be able to tell a figure typed by the body from one a reader took off a web
+    page, find the very file it was read from (its hash), and see what the reader recovered from
+    flattened text or assumed (a unit, a date) rather than read.
+    """
+
+    file: str
+    sha256: str
+    kind: str
+    title: str = ""
+    recovered: tuple[str, ...] = ()
+    assumed: tuple[str, ...] = ()
+
+
 class Narrative(Strict):
     overview: str = ""
     problems: str = ""
@@ -219,6 +235,7 @@ class AgencyYear:
     narrative: Narrative = field(default_factory=Narrative)
     path: Path = field(default_factory=Path, compare=False)
     format_named: bool = field(default=False, compare=False)
+    source: Source | None = None
 
     def value(self, table: str, row: str, column: str) -> Value:
         return self.tables[table][row][column]

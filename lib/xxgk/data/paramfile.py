@@ -25,7 +25,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from xxgk import formats
 from xxgk.data.carry import carried
 from xxgk.data.diagnostics import Diagnostic, problem
-from xxgk.data.model import Agency, AgencyYear, Amount, Facts, Narrative, Tables, Value
+from xxgk.data.model import Agency, AgencyYear, Amount, Facts, Narrative, Source, Tables, Value
 from xxgk.formats import FormatVersion
 
 
@@ -118,6 +118,8 @@ def dump_year(ay: AgencyYear) -> str:
     meta["published"] = ay.published
     if ay.illustrative:
         meta["illustrative"] = ay.illustrative
+    if ay.source is not None:
+        meta["source"] = ay.source.model_dump(exclude_defaults=True, mode="python")
     facts = ay.facts.model_dump(exclude_defaults=True, mode="python")
     if facts:
         meta["facts"] = facts
@@ -256,7 +258,9 @@ def _update_in_place(old_text: str, version: FormatVersion, tables: Tables) -> s
     return buf.getvalue()
 
 
-def update_year_fields(text: str, published: dt.date | None, facts: Facts, narrative: Narrative) -> str:
+def update_year_fields(
+    text: str, published: dt.date | None, facts: Facts, narrative: Narrative, source: Source | None = None
+) -> str:
     """Put a new publication date, facts and narrative into an existing file, keeping everything else.
 
     ruamel.yaml edits the three keys in place, so the tables block, the header comments and any
@@ -269,6 +273,8 @@ def update_year_fields(text: str, published: dt.date | None, facts: Facts, narra
     ry.representer.add_representer(Decimal, lambda r, d: r.represent_scalar("tag:yaml.org,2002:float", scalar(d)))
     doc = ry.load(text)
     doc["published"] = published
+    if source is not None:
+        doc["source"] = _literal(source.model_dump(exclude_defaults=True, mode="python"))
     dumped = facts.model_dump(exclude_defaults=True, mode="python")
     if dumped:
         doc["facts"] = _literal(dumped)

@@ -38,6 +38,7 @@ from xxgk.data.model import (
     Amount,
     Facts,
     Narrative,
+    Source,
     Strict,
     Tables,
     Value,
@@ -54,6 +55,7 @@ class YearHead(Strict):
     format: str | None = None
     published: dt.date | None = None
     illustrative: str | None = None
+    source: Source | None = None
     facts: Facts = Facts()
     narrative: Narrative = Narrative()
     tables: dict[str, Any]
@@ -712,4 +714,5 @@ def parse_year(
         narrative=head.narrative,
         path=path,
         format_named=head.format is not None,
+        source=head.source,
     )

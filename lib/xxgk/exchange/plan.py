@@ -364,6 +364,7 @@ def _plan_year(group: _Group, agency: Agency, root: Path, out: _Problems, plan: 
             facts=fields.facts if fields else Facts(),
             narrative=fields.narrative if fields else Narrative(),
             path=path,
+            source=fields.source if fields else None,
         )
         plan.writes.append(PlannedWrite(path, paramfile.dump_year(ay), None))
         return
@@ -380,16 +381,20 @@ def _plan_year(group: _Group, agency: Agency, root: Path, out: _Problems, plan: 
             tables[t][r][c] = cell.value
             changed = True
     new_fields = fields is not None and (
-        fields.published != old.published or fields.facts != old.facts or fields.narrative != old.narrative
+        fields.published != old.published
+        or fields.facts != old.facts
+        or fields.narrative != old.narrative
+        or (fields.source is not None and fields.source != old.source)
     )
     if not changed and not new_fields:
         plan.unchanged.append(path)
         return
     text = paramfile.update_year_text(old_text, old, tables) if changed else old_text
-    published, facts, narrative = old.published, old.facts, old.narrative
+    published, facts, narrative, source = old.published, old.facts, old.narrative, old.source
     if fields is not None and new_fields:
         published, facts, narrative = fields.published, fields.facts, fields.narrative
-        text = paramfile.update_year_fields(text, published, facts, narrative)
+        source = fields.source or old.source
+        text = paramfile.update_year_fields(text, published, facts, narrative, fields.source)
     if text == old_text:
         plan.unchanged.append(path)
         return
@@ -406,6 +411,7 @@ def _plan_year(group: _Group, agency: Agency, root: Path, out: _Problems, plan: 
             or check.narrative != narrative
             or check.facts != facts
             or check.published != published
+            or check.source != source
             or check.illustrative != old.illustrative
         ):
             raise RuntimeError(f"internal error: updating {path} would not keep its data; nothing was written")

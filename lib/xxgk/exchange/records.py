@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from xxgk.data.model import Facts, Narrative
+from xxgk.data.model import Facts, Narrative, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +57,5 @@ class YearFields:
     file: str = ""
     format: str = ""
     """The format version the source was laid out in (a form's): it must be the one the year uses."""
+    source: Source | None = None
+    """Provenance, for a year read from a published report."""

@@ -386,6 +386,14 @@ def levels() -> dict[str, bool]:
     return {name: bool(v["makes_rules"]) for name, v in _raw()["levels"].items()}
 
 
+@functools.cache
+def heading_variants() -> dict[str, tuple[str, ...]]:
+    """Section key → the titles published reports give it, without ordinals (the official one first)."""
+    raw = _raw()["heading_variants"]
+    sections = versions()[VERSION_IDS[-1]].sections
+    return {key: tuple(dict.fromkeys((_NUMBERING.sub("", sections[key]), *raw.get(key, ())))) for key in SECTION_KEYS}
+
+
 def get(version_id: str) -> FormatVersion:
     try:
         return versions()[version_id]
