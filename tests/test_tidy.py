@@ -241,6 +241,20 @@ def test_label_variants_of_table_three(tree: Path, tmp_path: Path) -> None:
     assert ay.value("t3", "withheld_prohibited", "other") == 104
 
 
+def test_labels_differing_only_in_form_are_the_same_label(tree: Path, tmp_path: Path) -> None:
+    """Half-width brackets, spaces and traditional characters (a label retyped in Excel, pasted from a
+    mirror) name the same cell, through the matching every source shares (xxgk.formats.match)."""
+    rows = [
+        ["beta-town", "", "2022", "三", "(一)予以公开", "自然人", "111"],
+        ["beta-town", "", "2022", "三", "（三）不予公开 / 1. 屬於國家秘密", "總計", "112"],
+    ]
+    report = tidy.import_csv(write_csv(tmp_path / "v.csv", rows), tree)
+    assert report.files
+    ay = data_tree.read_year(tree / "beta-town" / "2022.yaml", data_tree.read_agency(tree / "beta-town"))
+    assert ay.value("t3", "granted", "natural") == 111
+    assert ay.value("t3", "withheld_state_secret", "total") == 112
+
+
 def test_bom_crlf_column_order_and_spaces(tree: Path, tmp_path: Path) -> None:
     text = (
         "\ufeffvalue, table ,row,column,agency_id,agency_name,year\r\n"

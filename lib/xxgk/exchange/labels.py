@@ -14,6 +14,7 @@ from typing import Literal
 from xxgk import formats
 from xxgk.data.diagnostics import closest_hint
 from xxgk.formats import CellSpec, FormatVersion
+from xxgk.formats.match import normalise
 
 
 def short_version(v: FormatVersion) -> str:
@@ -31,6 +32,19 @@ class Labels:
     rows: dict[str, tuple[str, ...]]  # table → official row labels, in order
     columns: dict[str, tuple[str, ...]]  # table → official column labels, in order
     row_columns: dict[tuple[str, str], tuple[str, ...]]
+    row_normal: dict[tuple[str, str], str]
+    """(table, label normalised by :func:`xxgk.formats.match.normalise`) → official row label: the
+    same label typed with half-width brackets, ``，`` for ``、``, spaces or in traditional characters."""
+    column_normal: dict[tuple[str, str], str]
+
+    def row(self, table: str, text: str) -> str | None:
+        """The official row label ``text`` stands for, written exactly or differing only in form."""
+        return self.row_alias.get((table, text)) or self.row_normal.get((table, normalise(text)))
+
+    def column(self, table: str, text: str) -> str | None:
+        if text in self.columns[table]:
+            return text
+        return self.column_normal.get((table, normalise(text)))
 
 
 @functools.cache
@@ -56,6 +70,10 @@ def labels(version_id: str) -> Labels:
             variants |= {p.rsplit("/", 1)[0] + "/" + leaf.label.replace("、", "，") for p in (official, full)}
         for text in variants:
             alias.setdefault(("t3", text), official)
+    row_normal: dict[tuple[str, str], str] = {}
+    for (t, text), official in alias.items():
+        row_normal.setdefault((t, normalise(text)), official)
+    column_normal = {(t, normalise(c)): c for t, cs in columns.items() for c in cs}
     return Labels(
         version=v,
         cells=cells,
@@ -63,6 +81,8 @@ def labels(version_id: str) -> Labels:
         rows={t: tuple(rs) for t, rs in rows.items()},
         columns={t: tuple(cs) for t, cs in columns.items()},
         row_columns={k: tuple(cs) for k, cs in row_columns.items()},
+        row_normal=row_normal,
+        column_normal=column_normal,
     )
 
 

@@ -471,7 +471,7 @@ def _resolve_cell(r: CellRecord, t: str, lab: Labels, out: _Problems) -> CellSpe
             out.error(r, "row", f"{title}只有一行数据，没有行标签：row 应留空", label=title, value=(r.row))
             row = None
     else:
-        row = lab.row_alias.get((t, r.row))
+        row = lab.row(t, r.row)
         if row is None:
             if not r.row:
                 message = f"缺少{title}的行标签（row）"
@@ -480,7 +480,8 @@ def _resolve_cell(r: CellRecord, t: str, lab: Labels, out: _Problems) -> CellSpe
                     other_version(t, r.row, "row", version) or closest_label(r.row, lab.rows[t])
                 )
             out.error(r, "row", message, label=title, value=(r.row))
-    col_ok = r.column in lab.columns[t]
+    column = lab.column(t, r.column)
+    col_ok = column is not None
     if not col_ok:
         if not r.column:
             message = f"缺少{title}的列标签（column）"
@@ -490,9 +491,9 @@ def _resolve_cell(r: CellRecord, t: str, lab: Labels, out: _Problems) -> CellSpe
             )
         where = f"{title} {row}" if row else title
         out.error(r, "column", message, label=where, value=(r.column))
-    if row is None or not col_ok:
+    if row is None or column is None:
         return None
-    spec = lab.cells.get((t, row, r.column))
+    spec = lab.cells.get((t, row, column))
     if spec is None:
         allowed = "、".join(f"「{c}」" for c in lab.row_columns[(t, row)])
         out.error(
