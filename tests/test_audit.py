@@ -232,3 +232,29 @@ def test_t4_fee_written_in_yuan(tmp_path: Path) -> None:
     (t4,) = [d for d in a.findings if d.rule == "T4"]
     assert yuan in t4.message and "万元" in t4.message
     assert a.reading is not None and a.reading.agency_year.tables["t2"]["fees"]["amount"] == fee
+
+
+@pytest.mark.parametrize(
+    ("year", "cut"),
+    [
+        (2021, lambda label: label[:-1]),
+        (2020, lambda label: label[:-1]),
+        (2020, lambda label: label + "（指比上年增加或减少的数量）"),
+    ],
+    ids=["2021-truncated", "2019-truncated", "2019-annotated"],
+)
+def test_truncated_and_annotated_column_labels(tmp_path: Path, year: int, cut) -> None:
+    ay = next(a for a in examples() if a.year == year)
+    v = ay.format
+    # The last column of the first block of table 二 (现行有效件数 / 对外公开总数量) and 本年增/减 in 2019.
+    labels = [v.t2_blocks[0].columns[-1].label]
+    if year < 2021:
+        labels.append(v.t2_blocks[1].columns[1].label)
+    html = page(ay)
+    for label in labels:
+        html = html.replace(f">{label}<", f">{cut(label)}<")
+    path = tmp_path / "r.html"
+    path.write_text(html, encoding="utf-8")
+    reading = read_source(path)
+    assert reading.agency_year.tables["t2"] == ay.tables["t2"]
+    assert not [d for d in reading.findings if d.rule in {"Q3", "M4"}], [str(d) for d in reading.findings]

@@ -69,10 +69,12 @@ def test_json_output_is_a_stable_list_of_findings(params: Path, run_cli) -> None
         "field",
     }
     assert items and all(set(f) == keys for f in items)
+    # One wrong cell breaks its row (I1) and its column (I2) by the same amount: reported once, as that cell.
     i1 = next(f for f in items if f["rule"] == "I1")
-    assert i1["table"] == "三" and i1["row"] == "（一）予以公开" and i1["column"] == "总计"
+    assert i1["table"] == "三" and i1["row"] == "（一）予以公开" and i1["column"] == "自然人"
     assert i1["agency"] == "qingshan-county-education" and i1["year"] == 2022 and i1["severity"] == "error"
-    assert {f["rule"] for f in items} >= {"I1", "I2"}
+    assert i1["field"] == "tables.t3.granted.natural" and i1["found"] == "999" and i1["line"] == i + 1
+    assert "I2" not in {f["rule"] for f in items}
 
 
 def test_unreadable_input_exits_2_in_json_too(params: Path, run_cli) -> None:
@@ -112,8 +114,8 @@ def test_csv_round_trip_with_one_changed_cell_is_caught(params: Path, run_cli, t
     assert code == 0, err
     code, out, _ = run_cli("check", "--params", params)
     assert code == 1
-    assert "I1 表三 （一）予以公开 / 总计：应为" in out
-    assert "I2 表三 （七）总计 / 自然人：应为" in out
+    # The changed cell breaks its row (I1) and its column (I2) by 4: reported once, naming the cell itself.
+    assert "I1 表三 （一）予以公开 / 自然人 可能有误：" in out and f"实为 {old + 4}（相差 -4）" in out
     assert "qingshan-county-education/2023.yaml" in out
 
 
@@ -132,7 +134,7 @@ def test_render_refuses_invalid_data_and_writes_nothing(params: Path, run_cli, t
         REPO / "notebooks" / "annual_report.ipynb",
     )
     assert code == 1
-    assert "I1 表三 （一）予以公开 / 总计" in out and "--allow-invalid" in err
+    assert "I1 表三 （一）予以公开 / 自然人 可能有误" in out and "--allow-invalid" in err
     assert not (outputs / "shiqiao-town" / "2023").exists()
 
 

@@ -39,12 +39,21 @@ class Labels:
 
     def row(self, table: str, text: str) -> str | None:
         """The official row label ``text`` stands for, written exactly or differing only in form."""
-        return self.row_alias.get((table, text)) or self.row_normal.get((table, normalise(text)))
+        exact = self.row_alias.get((table, text))
+        if exact is not None or _controls(text):
+            return exact
+        return self.row_normal.get((table, normalise(text)))
 
     def column(self, table: str, text: str) -> str | None:
         if text in self.columns[table]:
             return text
-        return self.column_normal.get((table, normalise(text)))
+        return None if _controls(text) else self.column_normal.get((table, normalise(text)))
+
+
+def _controls(text: str) -> bool:
+    """A label holding a line break or another control character is refused, not normalised away:
+    the file was cut or pasted wrongly, and the message must show the character (tests/test_hostile_names)."""
+    return any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in text)
 
 
 @functools.cache

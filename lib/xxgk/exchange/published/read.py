@@ -28,9 +28,12 @@ from xxgk.data.model import Agency, AgencyYear, Amount, Narrative, Tables, Value
 from xxgk.exchange.published import flat
 from xxgk.exchange.published.cells import STATUS_WORDS, CellText
 from xxgk.exchange.published.document import Block, Document, RawTable
-from xxgk.exchange.published.tables import CellRead, TableRead, identify, officials, read_table
+from xxgk.exchange.published.tables import CellRead, TableRead, identify_all, officials, read_table
 from xxgk.formats import FormatVersion, TableId
 from xxgk.formats.match import match, simplified
+
+Reads = dict[int, dict[tuple[str, TableId], TableRead]]
+"""Every read :func:`~.tables.identify` made of a source table, by ``id()`` of the table, so none is made twice."""
 
 RULES = ("P4", "D1", "D2", "M1", "M2", "M4")
 """The rules of stage ``read`` that reading a published report raises (with Q3 of every importer)."""
@@ -258,7 +261,7 @@ def _agency_name(title: str, signature: Sequence[Block]) -> str:
 
 
 def _decide_version(
-    doc: Document, tables: dict[str, TableRead], year: int | None, out: list[Diagnostic]
+    doc: Document, tables: dict[str, TableRead], year: int | None, out: list[Diagnostic], reads: Reads | None = None
 ) -> FormatVersion:
     """The version the tables are laid out in: table 二 tells them apart, table 三 next; the year last."""
     for t in ("t2", "t3"):
@@ -268,7 +271,7 @@ def _decide_version(
         scores = {}
         for vid in formats.VERSION_IDS:
             v = formats.get(vid)
-            scores[vid] = read_table(_raw_of(doc, got), v, got.table).score
+            scores[vid] = _read_again(doc, got, v, reads).score
         best = max(scores, key=lambda k: scores[k])
         if list(scores.values()).count(scores[best]) == 1:
             return formats.get(best)
@@ -280,6 +283,13 @@ def _decide_version(
     return formats.get(formats.VERSION_IDS[-1])
 
 
+def _read_again(doc: Document, got: TableRead, version: FormatVersion, reads: Reads | None) -> TableRead:
+    """``read_table(_raw_of(doc, got), version, got.table)``, taken from ``reads`` when identify made it."""
+    raw = _raw_of(doc, got)
+    made = reads.get(id(raw), {}).get((version.id, got.table)) if reads is not None else None
+    return made if made is not None else read_table(raw, version, got.table)
+
+
 def _raw_of(doc: Document, got: TableRead) -> RawTable:
     for b in doc.blocks:
         if b.table is not None and b.table.where == got.where:
@@ -287,32 +297,64 @@ def _raw_of(doc: Document, got: TableRead) -> RawTable:
     raise LookupError(got.where)
 
 
-def _read_tables(doc: Document, sections: dict[str, Section]) -> tuple[dict[str, TableRead], dict[str, Block]]:
-    """Each of tables 二/三/四: the table that reads best as it, under its own section when there is one.
+def _read_tables(
+    doc: Document, sections: dict[str, Section], reads: Reads | None = None
+) -> tuple[dict[str, TableRead], dict[str, list[int]]]:
+    """Each of tables 二/三/四: the table that reads best as it, under its own section when there is one,
+    and the run of source tables it belongs to (its parts before and after a page break).
 
     A source table counts as table 三 only if it reads better as table 三 than as any other table,
     so a page without headings (or a table placed under the wrong heading) is still read right.
     """
     found: dict[str, TableRead] = {}
-    blocks: dict[str, Block] = {}
+    runs: dict[str, list[int]] = {}
     best: dict[int, TableRead] = {}
     for i, b in enumerate(doc.blocks):
         if b.table is not None:
-            got = identify(b.table)
+            got, made = identify_all(b.table)
+            if reads is not None:
+                reads[id(b.table)] = made
             if got is not None:
                 best[i] = got
     owner = {id(b): key for key, s in sections.items() for b in s.blocks}
+    section = [owner.get(id(b), "") for b in doc.blocks]
+    order = sorted(best)
     for key, table in TABLE_SECTIONS.items():
         choices = [
             (got.score, i)
             for i, got in best.items()
-            if got.table == table and owner.get(id(doc.blocks[i]), key) in (key, "") and key in sections
+            if got.table == table and section[i] in (key, "") and key in sections
         ] or [(got.score, i) for i, got in best.items() if got.table == table]
-        if choices:
-            _, i = max(choices)
-            found[table] = best[i]
-            blocks[table] = doc.blocks[i]
-    return found, blocks
+        if not choices:
+            continue
+        _, i = max(choices)
+        found[table] = best[i]
+        n = order.index(i)
+        start, end = n, n + 1
+        while start > 0 and best[order[start - 1]].table == table and section[order[start - 1]] == section[i]:
+            start -= 1
+        while end < len(order) and best[order[end]].table == table and section[order[end]] == section[i]:
+            end += 1
+        runs[table] = order[start:end]
+    return found, runs
+
+
+def _merged(parts: Sequence[TableRead]) -> TableRead:
+    """One table from its parts in source order (a table cut by a page break, one part per 第二十条 block):
+    each cell from the first part that shows it; a cell two parts show differently is a conflict."""
+    first = parts[0]
+    out = TableRead(first.table, first.version, first.where)
+    for part in parts:
+        for key, cell in part.cells.items():
+            seen = out.cells.get(key)
+            if seen is None:
+                out.cells[key] = cell
+            elif seen.text != cell.text:
+                out.conflicts.append(f"{cell.spec.label}：{seen.where}为“{seen.text}”，{cell.where}为“{cell.text}”")
+        out.unknown.extend(part.unknown)
+        out.near.extend(part.near)
+        out.conflicts.extend(part.conflicts)
+    return out
 
 
 def read_document(doc: Document, agency_id: str = "") -> Reading:
@@ -335,8 +377,9 @@ def read_document(doc: Document, agency_id: str = "") -> Reading:
     year, how = _year(title, preamble, published)
     if how:
         assumed.append(how)
-    tables, _ = _read_tables(doc, sections)
-    version = _decide_version(doc, tables, year, out)
+    reads: Reads = {}
+    tables, runs = _read_tables(doc, sections, reads)
+    version = _decide_version(doc, tables, year, out, reads)
     if year is None:
         year = version.first_year
         assumed.append("报告年度无法读出，按格式版本推定")
@@ -351,10 +394,14 @@ def read_document(doc: Document, agency_id: str = "") -> Reading:
         findings=out,
         assumed=assumed,
     )
-    for t, got in tables.items():
-        if got.version.id != version.id:
-            got = read_table(_raw_of(doc, got), version, got.table)
-        reading.tables[t] = got
+    for t, best in tables.items():
+        parts = []
+        for k in runs[t]:
+            raw = doc.blocks[k].table
+            assert raw is not None
+            made = reads.get(id(raw), {}).get((version.id, best.table))
+            parts.append(made if made is not None else read_table(raw, version, best.table))
+        reading.tables[t] = _merged(parts)
     _not_assessable(reading, sections, version)
     _version_finding(reading, version, year)
     values = _values(reading, version)

@@ -122,12 +122,19 @@ class TableRead:
 
 def _is_label(cell: RawCell) -> bool:
     """A cell of words, not a value: a value is a number or one of the ways of writing nothing."""
-    if cell.image:
-        return False
-    text = cell.text
+    return not cell.image and _is_label_text(cell.text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_label_text(text: str) -> bool:
+    # Cached: identify() reads every table as each table of each version, asking this of every cell.
     return (
         bool(text.strip()) and read_cell(text, "signed").status == "bad" and read_cell(text, "amount").status == "bad"
     )
+
+
+_read_cell = functools.lru_cache(maxsize=65536)(read_cell)
+"""read_cell, cached: a value cell is read again under each table of each version (CellText is frozen)."""
 
 
 def _distinct(row: Sequence[RawCell | None]) -> Iterator[tuple[int, RawCell]]:
@@ -152,6 +159,12 @@ def _bare(text: str) -> str:
 def _pick(raw_path: Sequence[str], candidates: Sequence[tuple[str, ...]]) -> tuple[int, Match] | None:
     """The one official path whose last label matches the raw path's last, and whose other labels all
     appear in the raw path; or None when no path or more than one fits."""
+    return _pick_cached(tuple(raw_path), tuple(candidates))
+
+
+@functools.lru_cache(maxsize=65536)
+def _pick_cached(raw_path: tuple[str, ...], candidates: tuple[tuple[str, ...], ...]) -> tuple[int, Match] | None:
+    # Cached: every row and column head is picked again under each table of each version.
     if not raw_path:
         return None
     leaf = raw_path[-1]
@@ -168,10 +181,13 @@ def _pick(raw_path: Sequence[str], candidates: Sequence[tuple[str, ...]]) -> tup
         for i, p in enumerate(candidates)
         if p and p[-1] == m.label and all(any(_same(r, a) for r in raw_path[:-1]) for a in p[:-1])
     ]
+    if not fits:
+        # No path has all its group labels in the source: a part of a table after a page break
+        # (its row groups' labels stayed on the page before). A leaf only one path has still names it.
+        same_leaf = [i for i, p in enumerate(candidates) if p and p[-1] == m.label]
+        return (same_leaf[0], m) if len(same_leaf) == 1 else None
     if len(fits) != 1:
         # Several fit: the raw path names more ancestors than some; prefer the most specific.
-        if not fits:
-            return None
         depth = max(len(candidates[i]) for i in fits)
         fits = [i for i in fits if len(candidates[i]) == depth]
         if len(fits) != 1:
@@ -181,24 +197,43 @@ def _pick(raw_path: Sequence[str], candidates: Sequence[tuple[str, ...]]) -> tup
 
 def read_table(raw: RawTable, version: FormatVersion, table: TableId) -> TableRead:
     """Read ``raw`` as ``table`` of ``version``: the cells it shows, and the labels that did not fit."""
-    out = TableRead(table, version, raw.where)
-    offs = officials(version, table)
+    return _read_table(raw, raw.matrix(), version, table)
+
+
+@functools.cache
+def _rows(version_id: str, table: TableId) -> tuple[dict[str, list[Official]], list[tuple[str, ...]], list[str]]:
+    """The official cells by row, and each row's label path and key (in the grid's order)."""
+    offs = _officials(version_id, table)
     rows: dict[str, list[Official]] = {}
     for o in offs:
         rows.setdefault(o.spec.row, []).append(o)
     row_paths = [o.row_path for o in offs if o.spec.column == rows[o.spec.row][0].spec.column]
     row_keys = [o.spec.row for o in offs if o.spec.column == rows[o.spec.row][0].spec.column]
+    return rows, row_paths, row_keys
+
+
+def _read_table(raw: RawTable, matrix: list[list[RawCell | None]], version: FormatVersion, table: TableId) -> TableRead:
+    out = TableRead(table, version, raw.where)
+    offs = officials(version, table)
+    rows, row_paths, row_keys = _rows(version.id, table)
     heads: dict[int, list[str]] = {}
     last_data = False
-    for line in raw.matrix():
+    for line in matrix:
         cells = list(_distinct(line))
         if not cells:
             continue
-        values = [(k, c) for k, c in cells if not _is_label(c)]
-        labels = [(k, c) for k, c in cells if _is_label(c)]
+        values: list[tuple[int, RawCell]] = []
+        labels: list[tuple[int, RawCell]] = []
+        for kc in cells:
+            (labels if _is_label(kc[1]) else values).append(kc)
+        if labels and values and values[0][0] < labels[-1][0]:
+            # An empty cell left of a row's labels is a row group's span carried over a page break, not a value.
+            last = labels[-1][0]
+            values = [(k, c) for k, c in values if k > last or c.text.strip() or c.image]
         first_value = values[0][0] if values else len(line)
         row_labels = [c.text for k, c in labels if k < first_value]
-        names_row = table != "t4" and bool(values) and _pick(row_labels, row_paths) is not None
+        picked = _pick(row_labels, row_paths) if table != "t4" and values else None
+        names_row = picked is not None
         if not names_row and not any(c.text.strip() or c.image for _, c in values):
             # A header row (every non-empty cell is words): a new header starts after data rows.
             if last_data:
@@ -211,7 +246,7 @@ def read_table(raw: RawTable, version: FormatVersion, table: TableId) -> TableRe
                         path.append(c.text)
             continue
         last_data = True
-        _read_row(raw, out, offs, rows, row_paths, row_keys, row_labels, values, heads, labels)
+        _read_row(raw, out, offs, rows, row_keys, row_labels, picked, values, heads, labels)
     return out
 
 
@@ -220,9 +255,9 @@ def _read_row(
     out: TableRead,
     offs: Sequence[Official],
     rows: dict[str, list[Official]],
-    row_paths: list[tuple[str, ...]],
     row_keys: list[str],
     row_labels: list[str],
+    picked: tuple[int, Match] | None,
     values: list[tuple[int, RawCell]],
     heads: dict[int, list[str]],
     labels: list[tuple[int, RawCell]],
@@ -230,7 +265,7 @@ def _read_row(
     if out.table == "t4":
         choices = list(offs)
     else:
-        picked = _pick(row_labels, row_paths)
+        # ``picked``: _pick(row_labels, row_paths), already found by the caller for this row.
         if picked is None:
             if row_labels:
                 out.unknown.append(LabelNote(row_labels[-1], raw.place(labels[0][1])))
@@ -265,7 +300,7 @@ def _read_row(
         if unit:
             hint = unit.group(1)
         text = "" if c.image else c.text
-        read = CellText("image") if c.image else read_cell(text, o.spec.kind, hint)
+        read = CellText("image") if c.image else _read_cell(text, o.spec.kind, hint)
         if key in out.cells:
             if out.cells[key].text != text:
                 out.conflicts.append(
@@ -281,11 +316,21 @@ def identify(raw: RawTable, tables: Sequence[TableId] = formats.TABLE_IDS) -> Ta
     Versions tie on tables they share (table 四 is the same in both): the later version is tried
     first, so a tie goes to it, and the caller settles the version over all three tables.
     """
+    return identify_all(raw, tables)[0]
+
+
+def identify_all(
+    raw: RawTable, tables: Sequence[TableId] = formats.TABLE_IDS
+) -> tuple[TableRead | None, dict[tuple[str, TableId], TableRead]]:
+    """:func:`identify`, with every read it made (by version id and table), for a caller that needs them."""
     best: TableRead | None = None
+    reads: dict[tuple[str, TableId], TableRead] = {}
+    matrix = raw.matrix()
     for vid in reversed(formats.VERSION_IDS):
         v = formats.get(vid)
         for t in tables:
-            got = read_table(raw, v, t)
+            got = _read_table(raw, matrix, v, t)
+            reads[(vid, t)] = got
             if got.cells and (best is None or got.score > best.score):
                 best = got
-    return best
+    return best, reads
