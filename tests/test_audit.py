@@ -258,3 +258,16 @@ def test_truncated_and_annotated_column_labels(tmp_path: Path, year: int, cut) -
     reading = read_source(path)
     assert reading.agency_year.tables["t2"] == ay.tables["t2"]
     assert not [d for d in reading.findings if d.rule in {"Q3", "M4"}], [str(d) for d in reading.findings]
+
+
+def test_a_url_is_never_fetched(tmp_path: Path, run_cli) -> None:
+    code, _, err = run_cli("audit", "https://www.example.gov.cn/art/2022/1/20/art_1.html")
+    assert code == 2 and "不访问网络" in err
+
+
+def test_dropped_characters_of_a_mirror_are_a_sign(tmp_path: Path) -> None:
+    ay = next(a for a in examples() if a.year == 2021)
+    html = page(ay).replace(ay.format.basis, ay.format.basis.replace("〕", "").replace("号", ""), 1)
+    found = _audit_html(tmp_path, html)
+    (m1,) = [d for d in found if d.rule == "M1"]
+    assert "疑似丢字" in m1.message

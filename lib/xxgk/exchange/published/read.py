@@ -46,6 +46,8 @@ _YEAR_IN_TITLE = re.compile(r"(\d{4})\s*年\s*度?")
 _DATE = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
 _PINYIN = re.compile(r"[\u4e00-\u9fff]\(([a-z]{1,6})\)")
 _JINJA = re.compile(r"\{(?=[{%#])")
+_DROPPED = re.compile(r"[〔\[]\d{5,}|(?<!\d)(?:19|20)\d{2}(?:1[0-2]|[1-9])\d{1,2}(?![\d年月日号件项])")
+"""Mirror sites drop characters: ``〔202130`` for ``〔2021〕30号``, ``2021926`` for ``2021年9月26日``."""
 MIRROR_TRADITIONAL_MIN = 5
 """Characters that change under t2s before a text counts as converted to traditional by a mirror."""
 LIST_MAX = 8
@@ -638,5 +640,8 @@ def _mirror(reading: Reading) -> None:
     pinyin = _PINYIN.findall(text)
     if pinyin:
         signs.append(f"正文中夹注拼音{len(pinyin)}处（已去掉）")
+    dropped = _DROPPED.findall(unicodedata.normalize("NFKC", text))
+    if dropped:
+        signs.append(f"疑似丢字{len(dropped)}处（如“{dropped[0]}”：年份与文号或日期连在一起）")
     if signs:
         reading.findings.append(_diag("M1", doc, "来源疑为镜像站：" + "；".join(signs) + "。数字须与政府网站原文核对"))
