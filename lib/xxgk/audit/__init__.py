@@ -22,6 +22,9 @@ from xxgk.exchange.published import Reading, read_source
 SUFFIXES = (".html", ".htm", ".shtml", ".docx", ".pdf")
 """What a folder given to ``audit`` is searched for (a single file is read whatever its name)."""
 
+NO_NETWORK = "xxgk 不访问网络、不下载网页：请先在浏览器中保存页面（或下载附件），再审核保存的文件"
+"""A page is data xxgk reads from disk; fetching would run a stranger's server's answer through the reader."""
+
 TABLE_RULES = frozenset({"I7", "N7", "N10", "N11", "N12", "T3"})
 """Rules that compare the narrative with a table: meaningless against a table that could not be read."""
 
@@ -51,7 +54,9 @@ def sources(paths: Iterable[Path]) -> list[Path]:
     missing: list[Diagnostic] = []
     for p in paths:
         if str(p).split(":", 1)[0].lower() in ("http", "https", "ftp") and not p.exists():
-            missing.append(problem(str(p), "xxgk 不访问网络、不下载网页：请先在浏览器中保存页面（或下载附件），再审核保存的文件"))
+            missing.append(
+                problem(str(p), "xxgk 不访问网络、不下载网页：请先在浏览器中保存页面（或下载附件），再审核保存的文件")
+            )
             continue
         if p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES))

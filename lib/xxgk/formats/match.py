@@ -25,7 +25,12 @@ from typing import Literal
 
 How = Literal["exact", "prefix", "close"]
 
-_SPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
+SPACE = re.compile(r"[\s\u00a0\u3000\u2002\u2003\u200b\ufeff]+")
+"""White space as published pages pad with it: ``&nbsp;``, the ideographic space, en and em spaces,
+zero-width spaces and stray byte-order marks (every reader of published reports collapses these)."""
+WIDE = re.compile(r"[\u2014-\u201f\u2026\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+"""A character of Chinese text (ideographs, full-width forms and CJK punctuation): text broken
+between two of these joins without a space."""
 _PINYIN = re.compile(r"\(([a-z]{1,6})\)")
 """Mirror sites inject pinyin after characters: ``公(gong)開(kai)``."""
 _PUNCT = str.maketrans({"，": "、", ",": "、", "；": "、", "：": ":", "“": '"', "”": '"', "〔": "[", "〕": "]"})
@@ -64,7 +69,7 @@ def normalise(text: str) -> str:
     """
     t = _PINYIN.sub("", text)
     t = unicodedata.normalize("NFKC", simplified(t))
-    t = _SPACE.sub("", t).translate(_PUNCT)
+    t = SPACE.sub("", t).translate(_PUNCT)
     return _TRAILING.sub("", t)
 
 

@@ -17,6 +17,7 @@ from typing import Literal
 
 from xxgk.data.model import Amount, Value
 from xxgk.formats import CellKind
+from xxgk.formats.match import SPACE
 
 Status = Literal["value", "blank", "na", "none", "image", "bad"]
 """``value``: a number was read; ``blank``: the cell is empty; ``na``: ``/``, ``-``, ``—``, 不适用;
@@ -41,7 +42,6 @@ STATUS_WORDS: dict[Status, str] = {
     "bad": "无法识别",
 }
 
-_SPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _MINUS = str.maketrans({"−": "-", "–": "-", "﹣": "-", "－": "-"})
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
@@ -62,7 +62,7 @@ class CellText:
 
 def clean(text: str) -> str:
     """NFKC (full-width digits and signs become ASCII), no white space, one minus sign."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_MINUS)
+    return SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_MINUS)
 
 
 def read_cell(text: str, kind: CellKind, unit_hint: str = "") -> CellText:

@@ -23,6 +23,7 @@ from docx.opc.exceptions import PackageNotFoundError
 
 from xxgk.data.diagnostics import InputError, problem
 from xxgk.exchange.published.document import Block, Document, RawCell, RawTable, digest
+from xxgk.formats.match import SPACE, WIDE
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -41,9 +42,6 @@ ALT_CHUNK_NOTE = "文档中嵌有外部格式的内容片段（altChunk，常见
 TITLE_STYLES = {"title", "heading 1", "标题", "标题 1"}
 TITLE_WINDOW = 5
 """How many paragraphs from the top the title may be: a cover line or an agency name may precede it."""
-
-_PADDING = re.compile(r"[\s\u00a0\u3000\u2002\u2003\u200b\ufeff]+")
-_CJK = re.compile(r"[\u2014-\u201f\u2026\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 
 
 def _w(tag: str) -> str:
@@ -103,7 +101,7 @@ def _check_container(path: Path) -> None:
 
 
 def _collapse(text: str) -> str:
-    return _PADDING.sub(" ", text).strip()
+    return SPACE.sub(" ", text).strip()
 
 
 def join_pieces(pieces: list[str], *, either: bool = False) -> str:
@@ -118,7 +116,7 @@ def join_pieces(pieces: list[str], *, either: bool = False) -> str:
         if not piece:
             continue
         if out:
-            a, b = bool(_CJK.match(out[-1])), bool(_CJK.match(piece[0]))
+            a, b = bool(WIDE.match(out[-1])), bool(WIDE.match(piece[0]))
             if not ((a or b) if either else (a and b)):
                 out += " "
         out += piece

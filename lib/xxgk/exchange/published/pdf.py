@@ -32,6 +32,7 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from xxgk.data.diagnostics import InputError, problem
 from xxgk.exchange.published.document import Block, Document, RawCell, RawTable, digest
+from xxgk.formats.match import SPACE, WIDE
 
 NO_TEXT_LAYER = "PDF 没有文字层（扫描件），无法读取"
 EDGE_TOLERANCE = 2.0
@@ -48,8 +49,6 @@ MAX_TRAILING_LINES = 2
 MAX_HEADER_LINES = 6
 """Column-header lines that may precede the first table-like line of a flattened table."""
 
-_CJK = re.compile(r"[\u2014-\u201f\u2026\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
-_SPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _HEADING = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[）)]|\d{1,2}[.．、](?!\d)|第[一二三四五六七八九十]+[章节部分])"
 )
@@ -164,7 +163,7 @@ def _failure(exc: BaseException) -> str:
 
 
 def _is_cjk(ch: str) -> bool:
-    return bool(_CJK.match(ch))
+    return bool(WIDE.match(ch))
 
 
 def _join(pieces: Iterable[str], *, either: bool = True) -> str:
@@ -235,7 +234,7 @@ def _lines(glyphs: Sequence[_Glyph]) -> list[_Line]:
                     text += " "
             text += g.text
             previous = g
-        text = _SPACE.sub(" ", text).strip()
+        text = SPACE.sub(" ", text).strip()
         visible = [g for g in row if g.text.strip()]
         if not text or not visible:
             continue
