@@ -271,3 +271,59 @@ def test_dropped_characters_of_a_mirror_are_a_sign(tmp_path: Path) -> None:
     found = _audit_html(tmp_path, html)
     (m1,) = [d for d in found if d.rule == "M1"]
     assert "疑似丢字" in m1.message
+
+
+def test_a_page_with_two_reports_reads_the_first_and_says_so(tmp_path: Path) -> None:
+    first, second = [a for a in examples() if a.agency.id == "qingshan-county-education"][-2:]
+    one, two = page(second), page(first)
+    body = two[two.index('<div id="zoom">') + len('<div id="zoom">') : two.index("</div></div>")]
+    html = one.replace("</div></div>", body + "</div></div>", 1)
+    path = tmp_path / "two.html"
+    path.write_text(html, encoding="utf-8")
+    a = audit_one(path)
+    assert a.reading is not None
+    assert a.reading.agency_year.year == second.year and a.reading.agency_year.tables == second.tables
+    (d1,) = [d for d in a.findings if d.rule == "D1"]
+    assert "又开始了一份报告" in d1.message and str(first.year) in d1.message
+    assert not [d for d in a.findings if d.is_error and d.rule != "D1"], [str(d) for d in a.findings]
+
+
+def test_import_report_never_replaces_a_year_silently(tmp_path: Path, run_cli, params: Path) -> None:
+    from tests.conftest import tree_digest
+
+    ay = next(a for a in examples() if a.agency.id == "qingshan-county-education" and a.year == 2021)
+    other = next(a for a in examples() if a.agency.id == "shiqiao-town" and a.year == 2021)
+    src = tmp_path / "published.html"
+    src.write_text(page(ay), encoding="utf-8")
+    before = tree_digest(params)
+    code, _, err = run_cli("import-report", src, "--agency", ay.agency.id, "--params", params)
+    assert code == 2 and "已存在" in err and "--replace" in err
+    code, _, err = run_cli("import-report", src, "--agency", other.agency.id, "--params", params, "--year", "2025")
+    assert code == 2 and f"“{ay.agency.name}”" in err and f"“{other.agency.name}”" in err
+    assert tree_digest(params) == before
+    code, _, err = run_cli("import-report", src, "--agency", ay.agency.id, "--params", params, "--replace")
+    assert code == 0, err
+    years, problems = load_agency(params / ay.agency.id)
+    assert not problems
+    got = next(a for a in years if a.year == 2021)
+    assert got.facts == ay.facts and got.tables == ay.tables and got.source is not None
+
+
+def test_json_record_holds_the_values_read(tmp_path: Path, run_cli) -> None:
+    ay = next(a for a in examples() if a.year == 2023)
+    (tmp_path / "a.html").write_text(page(ay), encoding="utf-8")
+    _, out, _ = run_cli("audit", tmp_path / "a.html", "--format", "json")
+    (rec,) = json.loads(out)
+    assert rec["values"]["tables.t3.new.total"] == str(ay.tables["t3"]["new"]["total"])
+    assert set(rec["values"]) == {f for f in rec["where"] if f.startswith("tables.")}
+
+
+def test_page_names_cannot_become_scripts_or_leave_the_folder(tmp_path: Path, run_cli) -> None:
+    ay = next(a for a in examples() if a.year == 2021)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "javascript:alert(1)#x.html").write_text(page(ay), encoding="utf-8")
+    run_cli("audit", src, "--format", "html", "-o", tmp_path / "review")
+    index = (tmp_path / "review" / "index.html").read_text(encoding="utf-8")
+    assert 'href="javascript' not in index and 'href="./javascript_alert_1_x-' in index
+    assert all(p.parent == tmp_path / "review" for p in (tmp_path / "review").rglob("*"))

@@ -254,9 +254,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_import_report(args: argparse.Namespace) -> int:
     from xxgk.exchange.published import report_import
 
-    report = report_import.import_report(Path(args.source), Path(args.params), args.agency, args.year)
-    for w in report.warnings:
-        print(w, file=sys.stderr)
+    report, found = report_import.import_report(
+        Path(args.source), Path(args.params), args.agency, args.year, replace=args.replace
+    )
+    for d in [*found, *report.warnings]:
+        print(d, file=sys.stderr)
     print(report.summary(), file=sys.stderr)
     return EXIT_OK
 
@@ -545,6 +547,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="SOURCE", help="the published report")
     p.add_argument("--agency", required=True, metavar="ID", help="the body's id (its folder in params/)")
     p.add_argument("--year", type=_report_year, metavar="Y", help="report year (default: as the report states it)")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace that year's existing data file, or take a report whose body's name differs from agency.yaml",
+    )
     p.set_defaults(func=cmd_import_report)
 
     outputs = argparse.ArgumentParser(add_help=False)

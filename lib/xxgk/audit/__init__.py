@@ -54,9 +54,7 @@ def sources(paths: Iterable[Path]) -> list[Path]:
     missing: list[Diagnostic] = []
     for p in paths:
         if str(p).split(":", 1)[0].lower() in ("http", "https", "ftp") and not p.exists():
-            missing.append(
-                problem(str(p), "xxgk 不访问网络、不下载网页：请先在浏览器中保存页面（或下载附件），再审核保存的文件")
-            )
+            missing.append(problem(str(p), NO_NETWORK))
             continue
         if p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES))

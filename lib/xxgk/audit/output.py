@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from xxgk import __version__, formats
 from xxgk.audit import Audit
 from xxgk.data.atomic import write_all
 from xxgk.data.diagnostics import errors, format_text
+from xxgk.data.model import show
 from xxgk.report.tables import table_html
 
 _env = jinja2.Environment(
@@ -90,6 +92,11 @@ def record(a: Audit) -> dict[str, Any]:
         "unreadable_tables": sorted(ay.format.table_names[t] for t in r.unreadable),
         "recovered_tables": sorted(ay.format.table_names[t] for t in r.recovered),
         "assumed": r.assumed,
+        "values": {
+            f"tables.{spec.table}.{spec.row}.{spec.column}": show(value)
+            for spec, value in ay.cells()
+            if f"tables.{spec.table}.{spec.row}.{spec.column}" in r.where
+        },
         "where": r.where,
         "findings": a.finding_dicts(),
     }
@@ -99,10 +106,19 @@ def as_json(audits: Sequence[Audit]) -> str:
     return json.dumps([record(a) for a in audits], ensure_ascii=False, indent=2) + "\n"
 
 
+_UNSAFE_NAME = re.compile(r"[^\w\u3400-\u9fff-]+")
+
+
 def page_name(a: Audit) -> str:
-    """A file name per source, stable and unique even for two sources of the same name."""
+    """A file name per source, stable and unique even for two sources of the same name.
+
+    The stem is the page author's (browsers name a saved page after its title), so only word
+    characters survive: no ``:`` to make a link a ``javascript:`` URL, no ``#``/``?`` to break it,
+    no ``/`` or ``..`` to leave the folder. The hash keeps two sources apart after that.
+    """
     digest = hashlib.sha256(str(a.source).encode("utf-8", "surrogateescape")).hexdigest()[:10]
-    return f"{a.source.stem[:60]}-{digest}.html"
+    stem = _UNSAFE_NAME.sub("_", a.source.stem)[:60].strip("_") or "source"
+    return f"{stem}-{digest}.html"
 
 
 def _tables(a: Audit) -> list[dict[str, Any]]:

@@ -60,6 +60,9 @@ class CellText:
     """A 万元 cell written in 元 (rule T4)."""
 
 
+_SPLIT_DIGITS = re.compile(r"\d" + SPACE.pattern + r"\d")
+
+
 def clean(text: str) -> str:
     """NFKC (full-width digits and signs become ASCII), no white space, one minus sign."""
     return SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_MINUS)
@@ -70,6 +73,8 @@ def read_cell(text: str, kind: CellKind, unit_hint: str = "") -> CellText:
     t = clean(text)
     if t in NOTHING:
         return CellText(NOTHING[t])
+    if _SPLIT_DIGITS.search(unicodedata.normalize("NFKC", text)):
+        return CellText("bad", note=f"“{text.strip()}”中数字之间有空格，无法确定是一个数还是几个数")
     notes: list[str] = []
     if _THOUSANDS.fullmatch(t) or _THOUSANDS.fullmatch(_COUNT_UNIT.sub("", t)):
         t = t.replace(",", "")
@@ -103,7 +108,11 @@ def _money(text: str, t: str, kind: CellKind, unit_hint: str, notes: list[str]) 
             unit = unit_hint or "万元"
             notes.append(f"未写单位，按表头的{unit}读入" if unit_hint else "未写单位，按万元读入")
         return CellText("value", Amount(number, unit), "，".join(notes))
-    # ``wan``: the column is in 万元; a value in 元 is converted and flagged (rule T4).
+    # ``wan``: the column is in 万元; a value in 元 (written in the cell, or the column headed in 元)
+    # is converted and flagged (rule T4).
+    if not unit and unit_hint == "元" and number != 0:
+        unit = "元"
+        text = f"{text.strip()}（表头单位为元）"
     if unit == "元":
         wan = (number / 10000).normalize()
         wan = wan.quantize(Decimal(1)) if wan == wan.to_integral_value() else wan

@@ -14,6 +14,7 @@ from a finding to the cell of the page, and ``import-report`` can record its pro
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import unicodedata
@@ -141,6 +142,30 @@ def _heading(text: str) -> tuple[int, str] | None:
     if got is None:
         return ordinal, ""
     return ordinal, choices[got.label]
+
+
+def second_report(doc: Document) -> int | None:
+    """Where a second report starts, when a page holds two (a CMS list page, two years pasted together).
+
+    After the last section's heading, a new 一、 heading starts another report; its title (a short
+    paragraph naming a year's report) just before it, if there is one, is where the cut goes.
+    """
+    seen_last = None
+    for i, b in enumerate(doc.blocks):
+        if b.kind != "paragraph":
+            continue
+        h = _heading(clean_text(b.text))
+        if h is None:
+            continue
+        if h[1] == formats.SECTION_KEYS[-1]:
+            seen_last = i
+        elif h[1] == formats.SECTION_KEYS[0] and seen_last is not None:
+            for k in range(i - 1, seen_last, -1):
+                t = doc.blocks[k]
+                if t.kind == "paragraph" and len(t.text) <= 80 and "报告" in t.text and _YEAR_IN_TITLE.search(t.text):
+                    return k
+            return i
+    return None
 
 
 def find_sections(doc: Document, out: list[Diagnostic]) -> tuple[list[Block], dict[str, Section], list[Block]]:
@@ -362,6 +387,18 @@ def _merged(parts: Sequence[TableRead]) -> TableRead:
 def read_document(doc: Document, agency_id: str = "") -> Reading:
     """Read ``doc`` into an agency-year with its findings of reading (the checks are run by the audit)."""
     out: list[Diagnostic] = []
+    cut = second_report(doc)
+    if cut is not None:
+        rest = doc.blocks[cut]
+        out.append(
+            _diag(
+                "D1",
+                doc,
+                f"第六部分之后又开始了一份报告（{rest.where}“{rest.text.strip()[:40]}”）：只读取了第一份，"
+                "请把每份年报分开发布或分开审核",
+            )
+        )
+        doc = dataclasses.replace(doc, blocks=doc.blocks[:cut])
     preamble, sections, signature = find_sections(doc, out)
     title = _clean_title(clean_text(doc.title))
     published = doc.published

@@ -212,6 +212,29 @@ def _rows(version_id: str, table: TableId) -> tuple[dict[str, list[Official]], l
     return rows, row_paths, row_keys
 
 
+def _row_label(
+    labels: list[tuple[int, RawCell]], values: list[tuple[int, RawCell]], row_paths: Sequence[tuple[str, ...]]
+) -> tuple[tuple[int, Match] | None, list[str], list[tuple[int, RawCell]]]:
+    """The official row a source row names, its label texts, and its value cells.
+
+    The row label is the longest run of word cells from the left that names an official row; word
+    cells right of it are values that are not numbers (``见附件``, ``约7``), read and reported as such,
+    never taken for a header. Empty cells left of the label are a row group's span carried over a
+    page break. A row with no number-like cell at all names no data (a header row, say).
+    """
+    for n in range(len(labels), 0, -1):
+        got = _pick(tuple(c.text for _, c in labels[:n]), row_paths)
+        if got is None:
+            continue
+        last = labels[n - 1][0]
+        kept = [(k, c) for k, c in values if k > last or c.text.strip() or c.image]
+        if not kept:
+            break
+        return got, [c.text for _, c in labels[:n]], sorted([*kept, *labels[n:]], key=lambda kc: kc[0])
+    first_value = values[0][0] if values else 1 << 30
+    return None, [c.text for k, c in labels if k < first_value], values
+
+
 def _read_table(raw: RawTable, matrix: list[list[RawCell | None]], version: FormatVersion, table: TableId) -> TableRead:
     out = TableRead(table, version, raw.where)
     offs = officials(version, table)
@@ -226,13 +249,7 @@ def _read_table(raw: RawTable, matrix: list[list[RawCell | None]], version: Form
         labels: list[tuple[int, RawCell]] = []
         for kc in cells:
             (labels if _is_label(kc[1]) else values).append(kc)
-        if labels and values and values[0][0] < labels[-1][0]:
-            # An empty cell left of a row's labels is a row group's span carried over a page break, not a value.
-            last = labels[-1][0]
-            values = [(k, c) for k, c in values if k > last or c.text.strip() or c.image]
-        first_value = values[0][0] if values else len(line)
-        row_labels = [c.text for k, c in labels if k < first_value]
-        picked = _pick(row_labels, row_paths) if table != "t4" and values else None
+        picked, row_labels, values = _row_label(labels, values, row_paths) if table != "t4" else (None, [], values)
         names_row = picked is not None
         if not names_row and not any(c.text.strip() or c.image for _, c in values):
             # A header row (every non-empty cell is words): a new header starts after data rows.
@@ -296,7 +313,7 @@ def _read_row(
             continue
         key = (o.spec.row, o.spec.column)
         hint = ""
-        unit = _UNIT_IN_HEAD.search("".join(heads.get(k, [])))
+        unit = _UNIT_IN_HEAD.search(normalise("".join(heads.get(k, []))))
         if unit:
             hint = unit.group(1)
         text = "" if c.image else c.text
