@@ -55,7 +55,15 @@ def read_docx(path: Path) -> Document:
         doc = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
         # lxml's XMLSyntaxError is a SyntaxError: a part of the package is not well-formed XML.
-        raise InputError([problem(str(path), f"无法作为 Word（.docx）文件读取：{type(exc).__name__}")]) from exc
+        if isinstance(exc, SyntaxError):
+            why = "其中的 XML 已损坏"
+        elif isinstance(exc, KeyError):
+            why = "缺少必需的部件（如样式或文档关系），文件不完整"
+        else:
+            why = "文件已损坏或不是 Word 文档"
+        raise InputError(
+            [problem(str(path), f"无法作为 Word（.docx）文件读取：{why}；请在 Word 或 WPS 中打开后另存为 .docx")]
+        ) from exc
     styles = {s.style_id: (s.name or "") for s in doc.styles}
     walker = _Walker(styles)
     walker.container(doc.element.body)
