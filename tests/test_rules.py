@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from xxgk import check as rules
 from xxgk import formats
 from xxgk.check import registry
-from xxgk.data import diagnostics, synthetic
+from xxgk.data import diagnostics, regions, synthetic
 from xxgk.data.diagnostics import Diagnostic
 from xxgk.data.model import Agency, AgencyYear, Channel, Facts, Narrative
 from xxgk.exchange.published import read as published_read
@@ -192,13 +192,19 @@ def test_every_rule_id_is_described_with_its_severity() -> None:
 
 def test_rule_ids_and_code_match_both_ways() -> None:
     """No id of stage ``check`` in national.yaml without registered code, no code under an id it does not know;
-    the ``read`` ids are the ones the readers raise (their constants live in xxgk.data.diagnostics, and those
-    of published reports in xxgk.exchange.published.read)."""
+    the ``read`` ids are the ones the readers raise (their constants live in xxgk.data.diagnostics, those
+    of published reports in xxgk.exchange.published.read, and those of regions in xxgk.data.regions)."""
     described = formats.rules()
     checked = {r for r, v in described.items() if v.stage == "check"}
     read = {r for r, v in described.items() if v.stage == "read"}
     assert registry.registered_ids() == checked
-    assert read == {diagnostics.UNREADABLE, diagnostics.BLANK_CELL, diagnostics.IMPORT_NOTICE, *published_read.RULES}
+    assert read == {
+        diagnostics.UNREADABLE,
+        diagnostics.BLANK_CELL,
+        diagnostics.IMPORT_NOTICE,
+        *published_read.RULES,
+        *regions.RULES,
+    }
     assert set(formats.identity_ids()) <= checked
     with pytest.raises(KeyError, match=r"not described in national\.yaml"):
         registry.rule("Z9")

@@ -23,6 +23,7 @@ from xxgk import formats
 from xxgk.check.findings import finding, num
 from xxgk.check.narrative import narrative_text, unbroken
 from xxgk.check.registry import rule
+from xxgk.data import deadlines
 from xxgk.data.diagnostics import Diagnostic
 from xxgk.data.model import Agency, AgencyYear, count, show
 from xxgk.formats import FormatVersion
@@ -101,22 +102,18 @@ def _narrative_finding(rid: str, ay: AgencyYear, key: str, message: str, **value
 
 # --- P1: published by the statutory deadline -----------------------------------------------------------
 
-_GOVERNMENT_OFFICES = ("人民政府办公室", "人民政府办公厅")
-
 
 def is_government_report(agency: Agency) -> bool:
     """Whether the body publishes a 本级人民政府 report (条例第四十九条: by 31 March) rather than its own.
 
-    A government (its name ends with 人民政府; a township's, for which 第四十九条 sets no date of its own, is given the
-    government's) or its office, which compiles and publishes the government's report. Every other body,
-    a 委员会 or 局 of the government included, is a department. Only the name is read: the audit knows no more.
+    The rule is :func:`xxgk.data.deadlines.is_government_report`, shared with a region's coverage count.
     """
-    return agency.name.endswith("人民政府") or any(office in agency.name for office in _GOVERNMENT_OFFICES)
+    return deadlines.is_government_report(agency.name)
 
 
 def deadline(agency: Agency, year: int) -> dt.date:
     """The last day the report on ``year`` may be published: 31 January, or 31 March for a government."""
-    return dt.date(year + 1, 3, 31) if is_government_report(agency) else dt.date(year + 1, 1, 31)
+    return deadlines.deadline(agency.name, year)
 
 
 def _cn_date(d: dt.date) -> str:

@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 import pydantic
 
 from xxgk import formats
+from xxgk.data import deadlines
+from xxgk.data.deadlines import DEPARTMENT_DEADLINE, GOVERNMENT_DEADLINE, MonthDay
 from xxgk.data.diagnostics import InputError, problem
 from xxgk.formats import FormatVersion
 
@@ -218,6 +220,109 @@ class Agency:
     level: str | None
     parent: str | None
     path: Path = field(default_factory=Path, compare=False)
+
+
+SCOPES = {"region": "本级政府及所属各单位", "organ": "本机关：本级政府及其办公室"}
+"""A region's scope → what it covers: a summary of all its bodies, or the government as an organ only.
+
+The two are never mixed in one time series (a summary of 30 bodies is not comparable with the organ alone),
+so a body may be counted once per scope, not once in all."""
+REGION_NAME = "人民政府名称"
+_DEADLINE_FIELDS = {"deadline": DEPARTMENT_DEADLINE, "government_deadline": GOVERNMENT_DEADLINE}
+
+
+class RegionInfo(Strict):
+    """``region.yaml``: the government that collects its bodies' reports, and who and by when.
+
+    ``children`` left out means: every body naming the government as parent for scope ``region``; none
+    for scope ``organ`` (the government and its office are listed in ``members``).
+    """
+
+    name: str
+    level: str
+    scope: str
+    members: tuple[str, ...] = ()
+    children: pydantic.StrictBool | None = None
+    deadline: MonthDay = DEPARTMENT_DEADLINE
+    government_deadline: MonthDay = GOVERNMENT_DEADLINE
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        bad = name_problem(v, REGION_NAME)
+        if bad:
+            raise ValueError(bad)
+        return v
+
+    @pydantic.field_validator("level")
+    @classmethod
+    def _known_level(cls, v: str) -> str:
+        if v not in formats.levels():
+            raise ValueError(f"行政级别应为 {'、'.join(formats.levels())} 之一")
+        return v
+
+    @pydantic.field_validator("scope")
+    @classmethod
+    def _known_scope(cls, v: str) -> str:
+        if v not in SCOPES:
+            raise ValueError("范围应为 " + "、".join(f"{k}（{what}）" for k, what in SCOPES.items()) + " 之一")
+        return v
+
+    @pydantic.field_validator("members", mode="before")
+    @classmethod
+    def _listed(cls, v: Any) -> Any:
+        # A tuple field would take a mapping's keys or a string's characters as ids: only a list is a list.
+        if not isinstance(v, list | tuple):
+            raise ValueError("应为机关标识的列表，如 [qingshan-county-education, shiqiao-town]")
+        return v
+
+    @pydantic.field_validator("deadline", "government_deadline", mode="before")
+    @classmethod
+    def _month_day(cls, v: Any, info: pydantic.ValidationInfo) -> MonthDay:
+        if isinstance(v, MonthDay):
+            return v
+        if isinstance(v, dt.date):
+            raise ValueError("应写成“月-日”，如 01-31，不写年份（截止日期每年相同）")
+        if not isinstance(v, str):
+            raise ValueError("应写成“月-日”两位数字，如 01-31")
+        day = MonthDay.parse(v)
+        latest = _DEADLINE_FIELDS[str(info.field_name)]
+        if day > latest:
+            raise ValueError(f"不能晚于法定期限 {latest}（次年{latest.month}月{latest.day}日）：本地可以规定更早的日期")
+        return day
+
+    @property
+    def with_children(self) -> bool:
+        """Whether every body naming this government as its parent is a member."""
+        return self.children if self.children is not None else self.scope == "region"
+
+
+@dataclass(frozen=True)
+class Region:
+    """A loaded region: its members resolved against the tree, in a stable order.
+
+    ``members`` are the ids listed in ``members`` (in the order written), then the bodies naming the
+    government as parent (by id); ``bodies`` are the same members as bodies (a body whose agency.yaml
+    cannot be read is named by its id: it is still counted, as not having reported).
+    """
+
+    id: str
+    name: str
+    level: str
+    scope: str
+    members: tuple[str, ...]
+    bodies: tuple[Agency, ...] = field(compare=False)
+    listed: tuple[str, ...] = field(default=(), compare=False)
+    """The ids region.yaml lists in ``members``, as written (the others are children by parent)."""
+    lines: tuple[int | None, ...] = field(default=(), compare=False)
+    """For each member, the line of region.yaml that brought it in (its entry, or ``children``)."""
+    deadline: MonthDay = DEPARTMENT_DEADLINE
+    government_deadline: MonthDay = GOVERNMENT_DEADLINE
+    path: Path = field(default_factory=Path, compare=False)
+
+    def due(self, body: Agency, year: int) -> dt.date:
+        """The day ``body``'s report on ``year`` is due to this region (its government's own report: 31 March)."""
+        return deadlines.deadline(body.name, year, departments=self.deadline, government=self.government_deadline)
 
 
 Tables = dict[str, dict[str, dict[str, Value]]]

@@ -1,7 +1,9 @@
-"""The params tree: the only code that knows ``params/<agency-id>/agency.yaml`` and ``<year>.yaml``.
+"""The params tree: the only code that knows ``params/<agency-id>/agency.yaml``, ``<year>.yaml`` and ``region.yaml``.
 
-Everything else asks this module for a body's folder, its year files or a year's path, so the
-layout (and the policy for names that are no agency id) is decided in one place. Reading a whole
+Everything else asks this module for a body's folder, its year files, a year's path or the regions'
+folders, so the layout (and the policy for names that are no agency id) is decided in one place. A
+folder may hold a body (agency.yaml and year files), a region (region.yaml: a government collecting
+its bodies' reports), or both: a government that reports itself and collects the others. Reading a whole
 tree is spread over the cores when it is large: parsing YAML is all Python.
 """
 
@@ -26,6 +28,9 @@ AGENCY_ID_RULE = (
 )
 YEAR_FILE = re.compile(r"(\d{4})\.yaml")
 AGENCY_FILE = "agency.yaml"
+REGION_FILE = "region.yaml"
+"""A government's list of the bodies it collects reports from (:mod:`xxgk.data.regions` reads it)."""
+_NOT_DATA = frozenset({AGENCY_FILE, REGION_FILE})
 
 
 def check_agency_id(agency_id: str) -> None:
@@ -46,6 +51,10 @@ def agency_dir(root: Path, agency_id: str) -> Path:
 
 def agency_file(directory: Path) -> Path:
     return directory / AGENCY_FILE
+
+
+def region_file(directory: Path) -> Path:
+    return directory / REGION_FILE
 
 
 def year_path(root: Path, agency_id: str, year: int) -> Path:
@@ -69,16 +78,41 @@ def year_files(directory: Path) -> list[tuple[int, Path]]:
 
 
 def data_files(directory: Path) -> list[Path]:
-    """Every YAML file of a body but its agency.yaml: a misnamed one is named, not skipped."""
-    return sorted(p for p in directory.glob("*.yaml") if p.name != AGENCY_FILE)
+    """Every YAML file of a body but its agency.yaml and region.yaml: a misnamed one is named, not skipped."""
+    return sorted(p for p in directory.glob("*.yaml") if p.name not in _NOT_DATA)
 
 
-def agency_dirs(root: Path) -> list[Path]:
+def _folders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def region_only(directory: Path) -> bool:
+    """Whether a folder is a region and nothing else: a region.yaml, and neither agency.yaml nor data files.
+
+    Such a folder is no body with its agency.yaml missing; a folder with data files but no agency.yaml
+    still is one (its data cannot be read without it), region.yaml or not.
+    """
+    return (
+        os.path.lexists(region_file(directory))
+        and not os.path.lexists(agency_file(directory))
+        and not data_files(directory)
+    )
+
+
+def agency_dirs(root: Path) -> list[Path]:
+    """The folders under ``root`` that hold a body (or should: one without agency.yaml is named when read)."""
+    return [d for d in _folders(root) if not region_only(d)]
+
+
+def region_dirs(root: Path) -> list[Path]:
+    """The folders under ``root`` that hold a region.yaml, a body's folder or not, by name."""
+    return [d for d in _folders(root) if os.path.lexists(region_file(d))]
+
+
 def misnamed(root: Path) -> list[Path]:
-    """Folders under params/ whose name is no agency id: named in a build's log, never read."""
+    """Folders under params/ whose name is no agency id: named in a build's log, never read.
+
+    A region-only folder with such a name is named by :func:`xxgk.data.regions.load_regions`."""
     return [d for d in agency_dirs(root) if not AGENCY_ID.fullmatch(d.name)]
 
 
@@ -115,7 +149,7 @@ def _read_in(path: Path, folder: Path) -> bytes:
 
 
 def read_data(path: Path) -> bytes:
-    """The bytes of a file of ``params/<agency-id>/`` (a data file or agency.yaml), as the reader sees them.
+    """The bytes of a file of ``params/<agency-id>/`` (a data file, agency.yaml or region.yaml), as read.
 
     Refused (InputError) when the file or its folder is a symlink that leads out of ``params/``,
     when it is no regular file (a FIFO would block forever) or when it is too large; the target
@@ -234,7 +268,9 @@ def select(paths: Sequence[str], params: Path) -> tuple[Path, set[str] | None, s
     files: set[Path] = set()
     for raw in paths:
         p = Path(raw)
-        if p.is_dir() and agency_file(p).is_file():
+        if p.is_dir() and region_only(p):
+            roots.add(p.parent)  # a region's folder holds no data of its own to check
+        elif p.is_dir() and agency_file(p).is_file():
             roots.add(p.parent)
             agencies.add(p.name)
             files.update(q.resolve() for q in [agency_file(p), *data_files(p)] if q.exists())

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+import typing
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -38,6 +39,7 @@ from xxgk.data.model import (
     Amount,
     Facts,
     Narrative,
+    RegionInfo,
     Source,
     Strict,
     Tables,
@@ -532,6 +534,8 @@ _PYDANTIC_MESSAGES = {
     "tuple_type": "应为列表",
     "list_type": "应为列表",
     "invalid_key": "键应为文字",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
 }
 
 
@@ -543,11 +547,33 @@ def _union_member(e: Any) -> bool:
     return bool(e["loc"]) and e["loc"][-1] in _UNION_MEMBERS and str(e["type"]).endswith(("_type", "_parsing"))
 
 
-def _pydantic_problems(err: pydantic.ValidationError, out: _Collector) -> None:
+def _fields_at(model: type[pydantic.BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the model a location lies in (``facts.channels.0`` → Channel's), for a key's hint."""
+    current: type[pydantic.BaseModel] | None = model
+    for part in loc:
+        if current is None:
+            return []
+        if isinstance(part, int):
+            continue  # an item of a list of models
+        info = current.model_fields.get(part)
+        if info is None:
+            return []
+        candidates = [info.annotation, *typing.get_args(info.annotation)]
+        current = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, pydantic.BaseModel)),
+            None,
+        )
+    return list(current.model_fields) if current is not None else []
+
+
+def _pydantic_problems(
+    err: pydantic.ValidationError, out: _Collector, model: type[pydantic.BaseModel] | None = None
+) -> None:
     """pydantic's errors in the words of the rest of xxgk, each value shown only as an excerpt.
 
     A value that fits none of the members of a union (``facts.other`` takes a number or a text)
     gives one error per member, their locations ending in the member's name: those are one problem.
+    An unknown key is told the closest known one of its place (``memebers`` → members), as tables are.
     """
     errors = err.errors()
     members = Counter(e["loc"][:-1] for e in errors if _union_member(e))
@@ -569,6 +595,8 @@ def _pydantic_problems(err: pydantic.ValidationError, out: _Collector) -> None:
             msg = "不能为负数"
         else:
             msg = _PYDANTIC_MESSAGES.get(e["type"]) or _safe(e["msg"].removeprefix("Value error, "))
+        if e["type"] == "extra_forbidden" and model is not None and e["loc"]:
+            msg += closest_hint(str(e["loc"][-1]), _fields_at(model, tuple(e["loc"][:-1])))
         out.add(keys, msg, value=raw)
 
 
@@ -588,7 +616,7 @@ def _validated(
     try:
         return cls.model_validate(raw), raw, out, refused
     except pydantic.ValidationError as e:
-        _pydantic_problems(e, out)
+        _pydantic_problems(e, out, cls)
         out.unreported(refused)
         raise out.error() from None
 
@@ -600,6 +628,28 @@ def parse_agency(text: str, path: Path, agency_id: str) -> Agency:
     if out.problems:
         raise out.error()
     return Agency(agency_id, info.name, info.level, info.parent, path)
+
+
+ORGAN_CHILDREN = "范围为 organ（本机关）时只含本级政府及其办公室：请在 members 中列出，不要写 children: true"
+
+
+def parse_region(text: str, path: Path) -> RegionInfo:
+    """A ``region.yaml``'s text as the region it describes; raise InputError naming every problem by line.
+
+    Members are ids here; whether each is a body of the tree is for :mod:`xxgk.data.regions` to say.
+    """
+    info, _, out, refused = _validated(RegionInfo, path, text, "name、level、scope、members、children、deadline")
+    if info.scope == "organ" and info.children:
+        out.add(("children",), ORGAN_CHILDREN, value=info.children)
+    out.unreported(refused)
+    if out.problems:
+        raise out.error()
+    return info
+
+
+def line_of(text: str, keys: tuple[str, ...]) -> int | None:
+    """The line of a key path in a file's text (or of the nearest enclosing key), for a problem found later."""
+    return _line_for(_lines(text), keys)
 
 
 def read_bytes(path: Path, real: Path | None = None) -> bytes:
