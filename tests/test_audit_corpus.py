@@ -88,3 +88,11 @@ def test_flattened_tables_are_recovered_and_marked() -> None:
     assert a.reading is not None
     assert a.reading.recovered == {"t3", "t4"}
     assert all("还原" in a.reading.where[f] for f in a.reading.where if f.startswith("tables.t4."))
+
+
+def test_reviewer_page_shows_what_the_source_said_and_where(tmp_path: Path, run_cli) -> None:
+    run_cli("audit", PAGES / "word-pasted-2020.html", "--format", "html", "-o", tmp_path / "review")
+    (page,) = [p for p in (tmp_path / "review").iterdir() if p.name != "index.html"]
+    html = page.read_text(encoding="utf-8")
+    assert html.count('class="num unread"') == len(expected(PAGES / "word-pasted-2020.html")["not_numbers"])
+    assert 'title="第1个表格第' in html  # every cell read names its place in the source

@@ -134,7 +134,16 @@ def _tables(a: Audit) -> list[dict[str, Any]]:
             continue
         blanks = [{"label": c.spec.label, "text": c.text or "（空白）", "where": c.where} for c in r.blanks.get(t, [])]
         note = "由纯文本还原" if t in r.recovered else ""
-        entry: dict[str, Any] = {"title": title, "html": table_html(ay, t), "note": note, "blanks": blanks}
+        marks: dict[tuple[str, str], tuple[str | None, str]] = {}
+        for (row, col), cell in r.tables[t].cells.items():
+            place = cell.where + ("（由纯文本还原）" if cell.recovered else "")
+            said = None if cell.read.status == "value" else (cell.text.strip() or "（空白）")
+            marks[(row, col)] = (said, place)
+        for tt, row, col in r.unlisted:
+            if tt == t:
+                marks[(row, col)] = ("（未列出）", "原文表格中没有这一格")
+        html = table_html(ay, t, marks)
+        entry: dict[str, Any] = {"title": title, "html": html, "note": note, "blanks": blanks}
         out.append(entry)
     return out
 
