@@ -23,6 +23,7 @@ from xxgk.audit import Audit
 from xxgk.data.atomic import write_all
 from xxgk.data.diagnostics import errors, format_text
 from xxgk.data.model import show
+from xxgk.exchange.labels import short_version
 from xxgk.report.tables import table_html
 
 _env = jinja2.Environment(
@@ -54,8 +55,7 @@ def _heading(a: Audit) -> str:
     ay = r.agency_year
     v = ay.format
     date = f"，发布日期 {ay.published.isoformat()}" if ay.published else ""
-    version = f"{v.id}{'试行' if '试行' in v.name else ''}版"
-    return f"== {a.source}：{r.title or '（无标题）'}（{ay.year}年度，{version}表格{date}）"
+    return f"== {a.source}：{r.title or '（无标题）'}（{ay.year}年度，{short_version(v)}表格{date}）"
 
 
 def text(audits: Sequence[Audit]) -> str:

@@ -59,6 +59,11 @@ def simplified(text: str) -> str:
     return conv.convert(text) if conv is not None else text  # type: ignore[attr-defined]
 
 
+def without_pinyin(text: str) -> str:
+    """A mirror's text without the pinyin it injected after characters (``公(gong)開(kai)``)."""
+    return _PINYIN.sub("", text)
+
+
 @functools.lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """The form two labels are compared in: NFKC, simplified, no white space, one kind of punctuation.
@@ -67,7 +72,7 @@ def normalise(text: str) -> str:
     which is the point: the comparison is blind to the width, while every label xxgk writes keeps
     the format's full-width form.
     """
-    t = _PINYIN.sub("", text)
+    t = without_pinyin(text)
     t = unicodedata.normalize("NFKC", simplified(t))
     t = SPACE.sub("", t).translate(_PUNCT)
     return _TRAILING.sub("", t)

@@ -31,7 +31,7 @@ from xxgk.exchange.published.cells import STATUS_WORDS, CellText
 from xxgk.exchange.published.document import Block, Document, RawTable
 from xxgk.exchange.published.tables import CellRead, TableRead, identify_all, officials, read_table
 from xxgk.formats import FormatVersion, TableId
-from xxgk.formats.match import match, simplified
+from xxgk.formats.match import match, simplified, without_pinyin
 
 Reads = dict[int, dict[tuple[str, TableId], TableRead]]
 """Every read :func:`~.tables.identify` made of a source table, by ``id()`` of the table, so none is made twice."""
@@ -124,7 +124,7 @@ def _listing(items: Sequence[str]) -> str:
 
 def clean_text(text: str) -> str:
     """A mirror's text as the original said it: simplified characters, no injected pinyin."""
-    return simplified(re.sub(r"\(([a-z]{1,6})\)", "", text))
+    return simplified(without_pinyin(text))
 
 
 def _heading(text: str) -> tuple[int, str] | None:

@@ -24,7 +24,7 @@ from xxgk import formats
 from xxgk.exchange.published.cells import CellText, read_cell
 from xxgk.exchange.published.document import RawCell, RawTable
 from xxgk.formats import CellSpec, FormatVersion, TableId
-from xxgk.formats.grid import Grid, grid
+from xxgk.formats.grid import Grid, GridCell, grid
 from xxgk.formats.match import Match, match, normalise
 
 _ORDINAL = re.compile(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|\d+[.．、]|[(（]\d+[)）])")
@@ -55,10 +55,7 @@ def _officials(version_id: str, table: TableId) -> tuple[Official, ...]:
     return tuple(out)
 
 
-def _covers(c: object, r: int, k: int) -> bool:
-    from xxgk.formats.grid import GridCell
-
-    assert isinstance(c, GridCell)
+def _covers(c: GridCell, r: int, k: int) -> bool:
     return c.row <= r < c.row + c.rowspan and c.col <= k < c.col + c.colspan
 
 
