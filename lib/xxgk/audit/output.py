@@ -121,6 +121,12 @@ def page_name(a: Audit) -> str:
     return f"{stem}-{digest}.html"
 
 
+BLANK = "（空白）"
+"""How a reviewer's page names a source cell that held nothing at all."""
+RECOVERED = "由纯文本还原"
+"""How it names a table (and each of its cells) recovered from flattened text (rule M2)."""
+
+
 def _tables(a: Audit) -> list[dict[str, Any]]:
     if a.reading is None:
         return []
@@ -132,12 +138,12 @@ def _tables(a: Audit) -> list[dict[str, Any]]:
         if t in r.unreadable or t not in r.tables:
             out.append({"title": title, "html": "", "note": "未能读取，未校验"})
             continue
-        blanks = [{"label": c.spec.label, "text": c.text or "（空白）", "where": c.where} for c in r.blanks.get(t, [])]
-        note = "由纯文本还原" if t in r.recovered else ""
+        blanks = [{"label": c.spec.label, "text": c.text or BLANK, "where": c.where} for c in r.blanks.get(t, [])]
+        note = RECOVERED if t in r.recovered else ""
         marks: dict[tuple[str, str], tuple[str | None, str]] = {}
         for (row, col), cell in r.tables[t].cells.items():
-            place = cell.where + ("（由纯文本还原）" if cell.recovered else "")
-            said = None if cell.read.status == "value" else (cell.text.strip() or "（空白）")
+            place = cell.where + (f"（{RECOVERED}）" if cell.recovered else "")
+            said = None if cell.read.status == "value" else (cell.text.strip() or BLANK)
             marks[(row, col)] = (said, place)
         for tt, row, col in r.unlisted:
             if tt == t:
